@@ -1,0 +1,1 @@
+"""pytest fixtures for the local identity provider (registered through the ``pytest11`` entry point)."""
