@@ -1,0 +1,67 @@
+"""Using nbauth tokens with HTTP libraries and SDKs.
+
+- ``BearerAuth`` (``requests``): ``requests.get(url, auth=as_requests_auth(app, scopes))``; refreshes before
+  expiry and answers claims challenges with one retry.
+- ``NbAuthCredential`` (azure-core ``TokenCredential``): ``as_azure_credential(app)``;
+  needs ``nbauth[azure]``.
+
+Names load on first use, so importing this package pulls in neither ``requests`` nor azure-core.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbauth.integrations.azure import NbAuthCredential
+    from nbauth.integrations.requests_auth import BearerAuth, TokenAcquisitionError
+
+_EXPORTS = {
+    "BearerAuth": "nbauth.integrations.requests_auth",
+    "TokenAcquisitionError": "nbauth.integrations.requests_auth",
+    "NbAuthCredential": "nbauth.integrations.azure",
+}
+
+__all__ = [
+    "BearerAuth",
+    "NbAuthCredential",
+    "TokenAcquisitionError",
+    "as_azure_credential",
+    "as_requests_auth",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbauth.integrations' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def as_requests_auth(
+    app: Any,
+    scopes: Sequence[str],
+    account: Mapping[str, Any] | str | None = None,
+    *,
+    on_claims_challenge: Callable[[str], Mapping[str, Any] | None] | None = None,
+) -> BearerAuth:
+    """A ``requests`` auth object for ``app``'s tokens (what ``%token --as requests`` hands out)."""
+    from nbauth.integrations.requests_auth import BearerAuth
+
+    return BearerAuth(app, scopes, account=account, on_claims_challenge=on_claims_challenge)
+
+
+def as_azure_credential(app: Any, account: Mapping[str, Any] | str | None = None) -> NbAuthCredential:
+    """An azure-core credential for ``app``'s tokens (what ``%token --as azure`` hands out).
+
+    Raises ``ImportError`` naming the extra when azure-core is not installed.
+    """
+    try:
+        from nbauth.integrations.azure import NbAuthCredential
+    except ImportError as error:
+        raise ImportError("the Azure SDK credential needs azure-core: pip install 'nbauth[azure]'") from error
+    return NbAuthCredential(app, account=account)
