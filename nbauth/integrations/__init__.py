@@ -4,6 +4,7 @@
   expiry and answers claims challenges with one retry.
 - ``NbAuthCredential`` (azure-core ``TokenCredential``): ``as_azure_credential(app)``;
   needs ``nbauth[azure]``.
+- ``live_integrations()``: the live objects and their usage counters, for ``%nbauth``.
 
 Names load on first use, so importing this package pulls in neither ``requests`` nor azure-core.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nbauth.integrations._live import live_integrations
     from nbauth.integrations.azure import NbAuthCredential
     from nbauth.integrations.requests_auth import BearerAuth, TokenAcquisitionError
 
@@ -22,6 +24,7 @@ _EXPORTS = {
     "BearerAuth": "nbauth.integrations.requests_auth",
     "TokenAcquisitionError": "nbauth.integrations.requests_auth",
     "NbAuthCredential": "nbauth.integrations.azure",
+    "live_integrations": "nbauth.integrations._live",
 }
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "TokenAcquisitionError",
     "as_azure_credential",
     "as_requests_auth",
+    "live_integrations",
 ]
 
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
+from nbauth.integrations._live import Usage, register
 from nbauth.integrations._tokens import Account, acquire, explain_error, has_token
 
 try:  # azure-core >= 1.31
@@ -52,10 +53,23 @@ class NbAuthCredential:
         self.account = account
         app_clock = getattr(app, "clock", None)
         self._clock = clock or (app_clock if callable(app_clock) else time.time)
+        self.usage = Usage()
+        self._scopes: list[str] = []  # the last scopes an SDK asked for
+        register(self)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``%nbauth`` shows: no token, no secret; the scopes are the last ones asked for."""
+        who = self.account if isinstance(self.account, str) else (self.account or {}).get("username")
+        return {
+            "kind": "azure",
+            "client_id": getattr(self.app, "client_id", None),
+            "scopes": self._scopes,
+            "account": who,
+        }
 
     def __repr__(self) -> str:
-        who = self.account if isinstance(self.account, str) else (self.account or {}).get("username")
-        return f"NbAuthCredential(client_id={getattr(self.app, 'client_id', '?')!r}, account={who!r})"
+        d = self.describe()
+        return f"NbAuthCredential(client_id={d['client_id']!r}, account={d['account']!r})"
 
     def get_token(
         self,
@@ -96,8 +110,15 @@ class NbAuthCredential:
         if not scopes:
             raise ValueError("get_token needs at least one scope")
         self._check_tenant(tenant_id)
+        self._scopes = list(scopes)
+        if claims:
+            self.usage.count("claims_challenges")
         result = acquire(self.app, list(scopes), self.account, claims_challenge=claims or None)
-        if not has_token(result):
+        if has_token(result):
+            self.usage.count("tokens_acquired")
+        else:
+            self.usage.count("failures")
+            self.usage.last_error = explain_error(result)
             error = ClientAuthenticationError(
                 message=f"nbauth could not get a token for {' '.join(scopes)}: {explain_error(result)}"
             )

@@ -33,6 +33,7 @@ import requests
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
+from nbauth.integrations._live import Usage, register
 from nbauth.integrations._tokens import (
     Account,
     acquire,
@@ -96,14 +97,21 @@ class BearerAuth(AuthBase):
         self.scopes = check_scopes(scopes)
         self.account = account
         self.on_claims_challenge = on_claims_challenge
+        self.usage = Usage()
+        register(self)
+
+    def describe(self) -> dict[str, Any]:
+        """What ``%nbauth`` shows: no token, no secret."""
+        who = self.account if isinstance(self.account, str) else (self.account or {}).get("username")
+        client = getattr(self.app, "client_id", None)
+        return {"kind": "requests", "client_id": client, "scopes": list(self.scopes), "account": who}
 
     def __repr__(self) -> str:
-        who = self.account if isinstance(self.account, str) else (self.account or {}).get("username")
-        client = getattr(self.app, "client_id", "?")
-        return f"BearerAuth(client_id={client!r}, scopes={self.scopes!r}, account={who!r})"
+        d = self.describe()
+        return f"BearerAuth(client_id={d['client_id']!r}, scopes={d['scopes']!r}, account={d['account']!r})"
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        result = acquire(self.app, self.scopes, self.account)
+        result = self._acquire()
         if not has_token(result):
             raise TokenAcquisitionError(result, request=r)
         token = result["access_token"]
@@ -121,6 +129,7 @@ class BearerAuth(AuthBase):
         if challenge is None:
             return r
         attempt.retried = True
+        self.usage.count("claims_challenges")
         result = self._meet(challenge, r)
         if result is None:
             return r
@@ -134,6 +143,7 @@ class BearerAuth(AuthBase):
             )
             return r
         retried = _resend(r, result["access_token"], kwargs)
+        self.usage.count("retries")
         if retried.status_code == 401:
             logger.warning(
                 "nbauth: %s still answered 401 after one retry with a token carrying %s; not retrying again.",
@@ -144,13 +154,14 @@ class BearerAuth(AuthBase):
 
     def _meet(self, challenge: str, r: requests.Response) -> Mapping[str, Any] | None:
         """A token that carries the challenged claims, or None after logging why there is none."""
-        result = acquire(self.app, self.scopes, self.account, claims_challenge=challenge)
+        result = self._acquire(challenge)
         if has_token(result):
             return result
         reasons = [f"silently: {explain_error(result)}"]
         if self.on_claims_challenge is not None:
             prompted = self.on_claims_challenge(challenge)
             if has_token(prompted):
+                self.usage.count("tokens_acquired")
                 return prompted
             reasons.append(f"through the prompt: {explain_error(prompted) if prompted else 'cancelled'}")
         logger.warning(
@@ -163,6 +174,15 @@ class BearerAuth(AuthBase):
             "" if self.on_claims_challenge else " (or pass on_claims_challenge= to BearerAuth)",
         )
         return None
+
+    def _acquire(self, challenge: str | None = None) -> dict[str, Any]:
+        result = acquire(self.app, self.scopes, self.account, claims_challenge=challenge)
+        if has_token(result):
+            self.usage.count("tokens_acquired")
+        else:
+            self.usage.count("failures")
+            self.usage.last_error = explain_error(result)
+        return result
 
 
 def _claims_challenge(header: str) -> str | None:
