@@ -1,7 +1,8 @@
 // A third-party OpenID Connect server for nbauth's interop tests: panva/oidc-provider v9, configured with
 // the clients and features the tests exercise. Development use only (devInteractions accepts any login).
 //
-// Usage: node server.mjs <port>     binds 127.0.0.1:<port>; issuer http://127.0.0.1:<port>
+// Usage: NBAUTH_INTEROP_CLIENT_SECRET=... node server.mjs <port>
+//        binds 127.0.0.1:<port>; issuer http://127.0.0.1:<port>
 // Prints one line "oidc-provider ready <issuer>" on stdout once it listens; stops on SIGTERM / SIGINT.
 //
 // Plain http is fine here: oidc-provider accepts an http issuer, and without `proxy` it builds every
@@ -10,11 +11,15 @@ import * as crypto from 'node:crypto';
 
 import Provider, { errors } from 'oidc-provider';
 
-export const CONFIDENTIAL_CLIENT = { id: 'nbauth-interop-daemon', secret: 'nbauth-interop-daemon-secret' };
-export const PUBLIC_CLIENT = { id: 'nbauth-interop-notebook' };
+// The confidential client's secret comes from the environment, so it never sits in a file or a log.
+const CONFIDENTIAL_CLIENT = {
+  id: 'nbauth-interop-daemon',
+  secret: process.env.NBAUTH_INTEROP_CLIENT_SECRET || crypto.randomBytes(24).toString('base64url'),
+};
+const PUBLIC_CLIENT = { id: 'nbauth-interop-notebook' };
 // The one protected API (RFC 8707 resource indicator) every access token is issued for.
-export const API_RESOURCE = 'urn:nbauth:interop-api';
-export const API_SCOPES = 'api:read api:write';
+const API_RESOURCE = 'urn:nbauth:interop-api';
+const API_SCOPES = 'api:read api:write';
 
 function signingKey() {
   // A fresh RS256 key per run, so oidc-provider does not fall back to (and warn about) its development keys.
@@ -48,7 +53,7 @@ const resourceIndicators = {
   },
 };
 
-export function configuration() {
+function configuration() {
   return {
     clients: [
       {
