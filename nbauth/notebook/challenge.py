@@ -1,0 +1,45 @@
+"""Finding a claims challenge in what a cell produced: an exception or a response with a 401.
+
+An API that needs more claims (Conditional Access, CAE) answers ``401`` with
+``WWW-Authenticate: Bearer error="insufficient_claims", claims="<base64url JSON>"``; the challenge string is
+then passed to the acquisition as ``claims_challenge`` (contract section 5).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+_CLAIMS = re.compile(r'claims="([^"]+)"')
+
+
+def claims_challenge_of(obj: Any) -> str | None:
+    """The challenge in an exception with ``.response`` (requests, azure-core) or in a response object."""
+    response = getattr(obj, "response", None) if isinstance(obj, BaseException) else obj
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    headers = getattr(response, "headers", None)
+    if status != 401 or headers is None:
+        return None
+    header = headers.get("WWW-Authenticate") or headers.get("www-authenticate") or ""
+    return challenge_from_header(str(header))
+
+
+def challenge_from_header(header: str) -> str | None:
+    try:
+        from nbauth.core.claims import claims_challenge_from_www_authenticate
+    except ImportError:
+        pass
+    else:
+        return claims_challenge_from_www_authenticate(header)
+    if "insufficient_claims" not in header:
+        return None
+    match = _CLAIMS.search(header)
+    if not match:
+        return None
+    value = match.group(1)
+    try:  # Entra sends base64url; the JSON form is what acquisitions take
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return value

@@ -1,0 +1,218 @@
+"""``%token``, ``%%token``, ``%%with_token``: thin magics (parse, call one function, render).
+
+Management (``%nbauth``) lives in :mod:`nbauth.notebook.admin`. Protocol errors come back as displayable error
+dicts; bad input raises ``UsageError`` (a message, no traceback).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from nbauth.notebook import flows, results
+from nbauth.notebook.challenge import claims_challenge_of
+from nbauth.notebook.frontend import Frontend, detect
+from nbauth.notebook.profiles import Request, parse_profile, resolve
+from nbauth.notebook.session import Session
+from nbauth.notebook.settings import FLOWS
+
+_OPTION_KEYS = {"client_id": "client_id", "tenant": "tenant_id", "authority": "authority",
+                "oidc_authority": "oidc_authority", "flow": "flow", "account": "account"}  # fmt: skip
+
+
+def _identifier(name: str | None, what: str) -> str | None:
+    if name is not None and not name.isidentifier():
+        raise UsageError(f"{what} must be a Python identifier, not {name!r}")
+    return name
+
+
+def common_arguments(func: Any) -> Any:
+    """The options %token and %%with_token share (applied bottom-up, so they list in this order)."""
+    for args, kwargs in reversed(_COMMON):
+        func = argument(*args, **kwargs)(func)
+    return func
+
+
+_COMMON: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("scopes",), {"nargs": "*", "help": "scopes to request (default: the profile's or NbAuth.scopes)"}),
+    (("--profile",), {"help": "a profile stored with %%token NAME"}),
+    (("--app",), {"metavar": "VAR", "help": "a variable holding an application with MSAL's API"}),
+    (("--client-id",), {"help": "application (client) id"}),
+    (("--tenant",), {"help": "tenant id or domain (Entra authorities)"}),
+    (("--authority",), {"help": "authority URL"}),
+    (("--oidc-authority",), {"help": "a generic OpenID Connect issuer URL"}),
+    (("--flow",), {"choices": FLOWS, "help": "how to sign in if nothing is cached"}),
+    (("--account",), {"help": "username of the account to use"}),
+    (("--claims-challenge",), {"metavar": "JSON", "help": "claims an API or policy asked for"}),
+    (("--force-refresh",), {"action": "store_true", "help": "skip the access-token cache"}),
+    (("--wait",), {"action": "store_true", "help": "wait for the sign-in even without a person (CI)"}),
+    (
+        ("--timeout",),
+        {"type": float, "metavar": "SECONDS", "help": "bound of the wait (NbAuth.wait_timeout)"},
+    ),
+]
+
+
+@magics_class
+class NbAuthMagics(Magics):
+    def __init__(self, shell: Any, session: Session) -> None:
+        super().__init__(shell)
+        self.session = session
+
+    # -- shared plumbing ------------------------------------------------------------------------------------
+
+    def frontend(self) -> Frontend:
+        settings = self.session.settings
+        return detect(self.shell, settings.interactive, settings.widgets)
+
+    def target(self, args: Any) -> tuple[Any, Request]:
+        """The application and the merged request for parsed ``args``."""
+        profile = {}
+        if args.profile:
+            if args.profile not in self.session.profiles:
+                known = ", ".join(sorted(self.session.profiles)) or "none yet"
+                raise UsageError(
+                    f"no profile {args.profile!r} (profiles: {known}); create it with %%token NAME"
+                )
+            profile = self.session.profiles[args.profile]
+        options = {key: getattr(args, attr) for attr, key in _OPTION_KEYS.items() if getattr(args, attr)}
+        if args.scopes:
+            options["scopes"] = args.scopes
+        app = self.user_app(args.app) if args.app else self.session.default_app
+        request = resolve(self.session.settings, profile, options, os.environ, own_app=app is None)
+        request.claims_challenge = args.claims_challenge
+        request.force_refresh = args.force_refresh
+        if args.wait:
+            request.wait = args.timeout if args.timeout is not None else self.session.settings.wait_timeout
+        if args.timeout is not None and args.timeout < 0:
+            raise UsageError("--timeout must be zero or more seconds")
+        return (app if app is not None else self.session.app(request.app)), request
+
+    def user_app(self, name: str) -> Any:
+        app = self.shell.user_ns.get(name)
+        if app is None:
+            raise UsageError(f"no variable {name!r} in the notebook's namespace")
+        if not callable(getattr(app, "get_accounts", None)):
+            raise UsageError(f"{name!r} is not an application with MSAL's API (it has no get_accounts)")
+        return app
+
+    def acquire(
+        self, app: Any, request: Request, *, on_result: Any = None, timeout: float | None = None
+    ) -> Any:
+        settings = self.session.settings
+        ui = flows.Ui(
+            show=lambda obj: display(obj, display_id=True),
+            clock=self.session.clock,
+            wait_timeout=timeout if timeout is not None else settings.wait_timeout,
+            on_result=on_result,
+        )
+        try:
+            result = flows.acquire(app, request, self.frontend(), ui)
+        except ValueError as error:  # misuse reported by the application (bad scopes, bad authority)
+            raise UsageError(str(error)) from None
+        if isinstance(result, dict) or result is None:
+            return results.wrap(result, received_at=self.session.clock())
+        return result  # the sign-in widget, completing in the background
+
+    # -- %token / %%token -----------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @common_arguments
+    @argument("-o", "--out", metavar="NAME", help="also store the result in this variable")
+    @argument(
+        "--as", dest="as_", choices=("requests", "azure"), help="return an auth object for that library"
+    )
+    @line_cell_magic
+    def token(self, line: str, cell: str | None = None) -> Any:
+        """Get an access token: from the cache, else by signing in (``%%token NAME`` stores a profile).
+
+        The result is a dict (MSAL's contract) whose display masks every secret; ``result["access_token"]``
+        is the token. In a batch kernel (nbclient, papermill, CI) an interactive flow returns an
+        ``interaction_required`` error instead of waiting, unless ``--wait [--timeout S]`` is given.
+
+        As a cell magic, ``%%token NAME`` stores the cell's ``key = value`` lines as a profile for
+        ``%token --profile NAME`` (client_id, tenant_id, authority, oidc_authority, scopes, flow,
+        client_capabilities, account, redirect_uri, client_secret_env = VARIABLE_NAME; never a secret).
+        """
+        if cell is not None:
+            return self.store_profile(line, cell)
+        args = parse_argstring(self.token, line)
+        out = _identifier(args.out, "-o")
+        app, request = self.target(args)
+        store = (lambda result: self.shell.user_ns.__setitem__(out, results.wrap(result))) if out else None
+        result = self.acquire(app, request, on_result=store, timeout=args.timeout)
+        if args.as_ and isinstance(result, results.TokenResult):
+            result = self.auth_object(args.as_, app, request)
+        if out and (isinstance(result, dict) or args.as_):  # a widget fills the variable when it ends
+            self.shell.user_ns[out] = result
+        return result
+
+    def auth_object(self, kind: str, app: Any, request: Request) -> Any:
+        from nbauth import integrations
+
+        account = flows.pick_account(app, request.account) if not flows.is_confidential(app) else None
+        if kind == "requests":
+            return integrations.as_requests_auth(app, request.scopes, account)
+        try:
+            return integrations.as_azure_credential(app, account)
+        except ImportError as error:
+            raise UsageError(str(error)) from None
+
+    def store_profile(self, line: str, cell: str) -> None:
+        name = line.strip()
+        if not name or not all(part.isidentifier() for part in name.split("-")):
+            raise UsageError("%%token needs a profile name: %%token NAME, then key = value lines")
+        self.session.profiles[name] = parse_profile(cell)
+        print(f"Profile {name!r} stored; use it with %token --profile {name}")
+
+    # -- %%with_token ---------------------------------------------------------------------------------------
+
+    @magic_arguments()
+    @common_arguments
+    @argument("-v", "--var", default="token", metavar="NAME", help="variable that holds the token result")
+    @argument("--no-retry", action="store_true", help="don't re-acquire and re-run on a claims challenge")
+    @cell_magic
+    def with_token(self, line: str, cell: str) -> Any:
+        """Run the cell with a fresh token result in ``token`` (``-v NAME``): ``token["access_token"]``.
+
+        If the cell fails with an HTTP 401 whose ``WWW-Authenticate`` carries a claims challenge (an exception
+        with a ``.response``, such as ``requests.HTTPError``, or a 401 response as the cell's value), the
+        token is re-acquired once with that challenge and the cell runs again.
+        """
+        args = parse_argstring(self.with_token, line)
+        var = _identifier(args.var, "-v")
+        app, request = self.target(args)
+        result = self.acquire(app, request, timeout=args.timeout)
+        if not isinstance(result, results.TokenResult):
+            return result  # an error table, or the sign-in widget: the cell is not run without a token
+        self.shell.user_ns[var] = result
+        value, challenge = self.run_code(cell)
+        if challenge is None or args.no_retry:
+            return value
+        request.claims_challenge, request.force_refresh = challenge, True
+        result = self.acquire(app, request, timeout=args.timeout)
+        if not isinstance(result, results.TokenResult):
+            return result
+        self.shell.user_ns[var] = result
+        return self.run_code(cell, retry=False)[0]
+
+    def run_code(self, cell: str, *, retry: bool = True) -> tuple[Any, str | None]:
+        """(value of the last expression, claims challenge met) - exceptions without a challenge propagate."""
+        tree = ast.parse(self.shell.transform_cell(cell))
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        ns = self.shell.user_ns
+        try:
+            exec(compile(tree, "<with_token>", "exec"), ns)  # noqa: S102 (the user's own cell)
+            value = eval(compile(ast.Expression(last.value), "<with_token>", "eval"), ns) if last else None  # noqa: S307
+        except Exception as error:
+            challenge = claims_challenge_of(error)
+            if challenge is None or not retry:
+                raise
+            return None, challenge
+        return value, (claims_challenge_of(value) if retry else None)
