@@ -1,0 +1,205 @@
+"""The access-token index: what makes a cache hit cost the same at 1 and at 100,000 cached tokens.
+
+MSAL finds an access token by its exact key (the sorted scopes joined) and otherwise scans every access token
+for one whose scopes are a superset of the requested ones; since Entra returns more scopes than were asked
+for, the scan is the usual path for user tokens. Here:
+
+- tokens are grouped by *partition* ``(home_account_id, environment, client_id, realm, ext_cache_key)``, the
+  fields a lookup must match exactly;
+- inside a partition, each scope has a posting set of the keys of tokens that carry it; a superset lookup only
+  walks the smallest posting set among the requested scopes (usually one or a few tokens);
+- the answer is memoised per (partition, requested scope set), and a partition's memo is dropped whenever a
+  token is added to it, so a repeated lookup is two dict probes even when posting sets are large;
+- a heap of expiry times lets :meth:`pop_expired` find expired tokens without a scan.
+
+The index holds keys and parsed metadata only; the entries themselves stay in the MSAL-format dict.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+Partition = tuple[str, str, str, str, str]
+
+
+class TokenInfo(NamedTuple):
+    partition: Partition
+    scopes: frozenset[str]
+    expires_on: int
+    plain: bool  # not bound to a key (no key_id): a plain bearer token find_access_token may return
+
+
+def partition_of(
+    home_account_id: Any, environment: Any, client_id: Any, realm: Any, ext_cache_key: Any = ""
+) -> Partition:
+    """The exact-match part of an access token lookup, normalised like MSAL's keys (None -> "")."""
+    return (
+        home_account_id or "",
+        (environment or "").lower(),
+        client_id or "",
+        realm or "",
+        ext_cache_key or "",
+    )
+
+
+def _epoch(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0  # an unreadable expiry counts as expired: the token is never served
+
+
+def info_of(entry: Mapping[str, Any]) -> TokenInfo:
+    partition = partition_of(
+        entry.get("home_account_id"),
+        entry.get("environment"),
+        entry.get("client_id"),
+        entry.get("realm"),
+        entry.get("ext_cache_key"),
+    )
+    target = entry.get("target")
+    scopes = frozenset(target.split()) if isinstance(target, str) else frozenset()
+    return TokenInfo(partition, scopes, _epoch(entry.get("expires_on")), "key_id" not in entry)
+
+
+class AccessTokenIndex:
+    """Posting sets per partition and scope, a per-partition memo, and an expiry heap."""
+
+    def __init__(self) -> None:
+        self._info: dict[str, TokenInfo] = {}
+        self._members: dict[Partition, set[str]] = {}
+        self._postings: dict[Partition, dict[str, set[str]]] = {}
+        self._memo: dict[Partition, dict[frozenset[str], str]] = {}
+        self._expiry: list[tuple[int, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._info)
+
+    def rebuild(self, entries: Mapping[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+        for key, entry in entries.items():
+            if isinstance(entry, dict):
+                self.add(key, entry)
+
+    def add(self, key: str, entry: Mapping[str, Any]) -> None:
+        if key in self._info:
+            self.discard(key)
+        info = info_of(entry)
+        self._info[key] = info
+        self._members.setdefault(info.partition, set()).add(key)
+        postings = self._postings.setdefault(info.partition, {})
+        for scope in info.scopes:
+            postings.setdefault(scope, set()).add(key)
+        # A newer token may now be the better answer for queries memoised in this partition.
+        self._memo.pop(info.partition, None)
+        heapq.heappush(self._expiry, (info.expires_on, key))
+
+    def discard(self, key: str) -> None:
+        info = self._info.pop(key, None)
+        if info is None:
+            return
+        members = self._members[info.partition]
+        members.discard(key)
+        postings = self._postings[info.partition]
+        for scope in info.scopes:
+            keys = postings[scope]
+            keys.discard(key)
+            if not keys:
+                del postings[scope]
+        if not members:
+            del self._members[info.partition], self._postings[info.partition]
+            self._memo.pop(info.partition, None)
+        # Memo entries that point at this key are checked on use; the expiry heap entry is dropped lazily.
+
+    def find(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
+        """Key of the unexpired plain token in ``partition`` whose scopes include ``scopes`` and which lives
+        longest, or None."""
+        memo = self._memo.get(partition)
+        if memo is not None:
+            key = memo.get(scopes)
+            info = self._info.get(key) if key is not None else None
+            if info is not None and info.expires_on > now:
+                return key
+        key = self._scan(partition, scopes, now)
+        if key is not None:
+            self._memo.setdefault(partition, {})[scopes] = key
+        return key
+
+    def _scan(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
+        postings = self._postings.get(partition)
+        if postings is None:
+            return None
+        if scopes:
+            sets = [postings.get(scope) for scope in scopes]
+            if any(s is None for s in sets):
+                return None
+            candidates: Iterable[str] = min(sets, key=len)  # type: ignore[arg-type]
+        else:
+            candidates = self._members[partition]
+        best, best_expiry = None, now
+        for key in candidates:
+            info = self._info[key]
+            if info.expires_on > best_expiry and info.plain and scopes <= info.scopes:
+                best, best_expiry = key, info.expires_on
+        return best
+
+    def members(self, partition: Partition) -> set[str]:
+        return self._members.get(partition, set())
+
+    def partitions(self) -> Iterator[Partition]:
+        return iter(self._members)
+
+    def pop_expired(self, now: float) -> list[str]:
+        """Keys of tokens that expired before ``now`` (each returned once; the caller removes them)."""
+        expired = []
+        heap = self._expiry
+        while heap and heap[0][0] < now:
+            expires_on, key = heapq.heappop(heap)
+            info = self._info.get(key)
+            if info is not None and info.expires_on == expires_on:
+                expired.append(key)
+        if len(heap) > 2 * len(self._info) + 64:  # replaced keys leave stale heap items behind
+            self._expiry = [(info.expires_on, key) for key, info in self._info.items()]
+            heapq.heapify(self._expiry)
+        return expired
+
+
+class GroupIndex:
+    """Keys grouped by a tuple of fields (refresh tokens by account/environment/client, and so on)."""
+
+    def __init__(self, fields: tuple[str, ...], lower: frozenset[str] = frozenset({"environment"})) -> None:
+        self._fields = fields
+        self._lower = lower
+        self._groups: dict[tuple[str, ...], set[str]] = {}
+        self._group_of: dict[str, tuple[str, ...]] = {}
+
+    def group_key(self, values: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(
+            (values.get(f) or "").lower() if f in self._lower else (values.get(f) or "") for f in self._fields
+        )
+
+    def rebuild(self, entries: Mapping[str, Any]) -> None:
+        self._groups.clear()
+        self._group_of.clear()
+        for key, entry in entries.items():
+            if isinstance(entry, dict):
+                self.add(key, entry)
+
+    def add(self, key: str, entry: Mapping[str, Any]) -> None:
+        self.discard(key)
+        group = self.group_key(entry)
+        self._group_of[key] = group
+        self._groups.setdefault(group, set()).add(key)
+
+    def discard(self, key: str) -> None:
+        group = self._group_of.pop(key, None)
+        if group is not None:
+            keys = self._groups[group]
+            keys.discard(key)
+            if not keys:
+                del self._groups[group]
+
+    def get(self, values: Mapping[str, Any]) -> set[str]:
+        return self._groups.get(self.group_key(values), set())
