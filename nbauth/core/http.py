@@ -21,15 +21,29 @@ stays cheap.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from nbauth.core.retry import DEFAULT_RETRY_POLICY, Failure, RetryPolicy
+from nbauth.core.throttle import Request, Throttle, parse_retry_after
 
 if TYPE_CHECKING:
     import requests
 
+__all__ = [
+    "HttpPipeline",
+    "HttpReply",
+    "RequestContext",
+    "network_error",
+    "parse_retry_after",
+    "reply_to_result",
+]
+
 Clock = Callable[[], float]
+logger = logging.getLogger("nbauth.http")
 
 
 @dataclass(frozen=True)
@@ -53,10 +67,22 @@ class HttpReply:
     status: int  # 0 when no response arrived
     headers: Mapping[str, str]
     result: dict[str, Any]
+    replayed: bool = False  # True: the throttle answered from http_cache, no request was sent
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    reply: HttpReply
+    failure: Failure | None = None  # how it failed when no response arrived
 
 
 class HttpPipeline:
-    """Sends requests for one application: throttle -> one retry -> a single request -> result dict."""
+    """Sends requests for one application: throttle -> one retry -> a single request -> result dict.
+
+    ``http_cache`` holds the throttle's windows (``nbauth.core.throttle``; a new dict when not given),
+    ``retry_policy`` says when to send again (``nbauth.core.retry``), ``clock`` and ``sleep`` let tests move
+    time instead of waiting.
+    """
 
     def __init__(
         self,
@@ -66,12 +92,16 @@ class HttpPipeline:
         verify: bool | str = True,
         http_cache: MutableMapping[str, Any] | None = None,
         clock: Clock = time.time,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = session
         self.timeout = timeout
         self.verify = verify
-        self.http_cache = http_cache
+        self.http_cache: MutableMapping[str, Any] = {} if http_cache is None else http_cache
         self.clock = clock
+        self.retry_policy = DEFAULT_RETRY_POLICY if retry_policy is None else retry_policy
+        self.sleep = sleep
 
     def get(self, url: str, *, context: RequestContext = RequestContext()) -> dict[str, Any]:
         return self.send("GET", url, context=context).result
@@ -95,7 +125,16 @@ class HttpPipeline:
         headers: Mapping[str, str] | None = None,
         context: RequestContext = RequestContext(),
     ) -> HttpReply:
-        return self._send_single(method, url, data=data, headers=headers)
+        """The throttle's replay while a window lasts; otherwise the request, retried once when transient."""
+        method = method.upper()
+        throttle = Throttle(self.http_cache, clock=self.clock)
+        request = _throttle_request(method, url, data, context)
+        replay = throttle.replay(request)
+        if replay is not None:
+            return HttpReply(replay.status, _Headers(replay.headers), replay.result, replayed=True)
+        reply = self._send_with_retry(method, url, data=data, headers=headers, context=context)
+        throttle.record(request, reply.status, reply.headers, reply.result)
+        return reply
 
     @property
     def session(self) -> requests.Session:
@@ -105,6 +144,38 @@ class HttpPipeline:
             self._session = requests.Session()
         return self._session
 
+    def _send_with_retry(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        context: RequestContext,
+    ) -> HttpReply:
+        attempt = 1
+        while True:
+            outcome = self._send_single(method, url, data=data, headers=headers)
+            status = outcome.reply.status
+            retry_after = parse_retry_after(
+                _get_header(outcome.reply.headers, "retry-after"), now=self.clock()
+            )
+            delay = self.retry_policy.delay_before_retry(
+                attempt=attempt,
+                status=status,
+                failure=outcome.failure,
+                retry_after=retry_after,
+                single_use=context.single_use,
+            )
+            what = outcome.failure or f"HTTP {status}"
+            logger.debug("%s %s (%s): attempt %d -> %s", method, url, context.endpoint, attempt, what)
+            if delay is None:
+                return outcome.reply
+            logger.info("%s %s: %s, retrying once in %.1f s", method, url, _describe(outcome), delay)
+            if delay > 0:
+                self.sleep(delay)
+            attempt += 1
+
     def _send_single(
         self,
         method: str,
@@ -112,7 +183,7 @@ class HttpPipeline:
         *,
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
-    ) -> HttpReply:
+    ) -> _Attempt:
         import requests
 
         try:
@@ -126,20 +197,69 @@ class HttpPipeline:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            return HttpReply(0, {}, network_error(url, exc))
-        return HttpReply(response.status_code, response.headers, reply_to_result(url, response))
+            return _Attempt(HttpReply(0, {}, network_error(url, exc)), _failure_kind(exc))
+        result = reply_to_result(url, response, now=self.clock())
+        return _Attempt(HttpReply(response.status_code, response.headers, result))
 
 
-def reply_to_result(url: str, response: requests.Response) -> dict[str, Any]:
+def _throttle_request(
+    method: str, url: str, data: Mapping[str, str] | None, context: RequestContext
+) -> Request:
+    return Request(
+        method=method,
+        url=url,
+        data=data,
+        endpoint=context.endpoint,
+        client_id=context.client_id,
+        public_client=context.public_client,
+        scopes=tuple(context.scopes),
+        grant_secret=context.grant_secret,
+        device_code_poll=context.device_code_poll,
+    )
+
+
+class _Headers(Mapping[str, str]):
+    """Case-insensitive read-only headers for a replayed reply (stored lower-cased)."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = {k.lower(): v for k, v in headers.items()}
+
+    def __getitem__(self, key: str) -> str:
+        return self._headers[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+
+def _get_header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _describe(outcome: _Attempt) -> str:
+    if outcome.failure == "connect":
+        return "could not connect"
+    if outcome.failure is not None:
+        return "no complete reply (timeout or reset)"
+    return f"HTTP {outcome.reply.status}"
+
+
+def reply_to_result(url: str, response: requests.Response, *, now: float | None = None) -> dict[str, Any]:
     """Turn an HTTP response into a result dict (see the module docstring)."""
+    now = time.time() if now is None else now
     status = response.status_code
     body = _json_object(response)
     if body is not None:
         if status == 429 or status >= 500:
-            return {**body, "http_status": status} if "error" in body else _unavailable(url, response)
+            return {**body, "http_status": status} if "error" in body else _unavailable(url, response, now)
         return body
     if status == 429 or status >= 500:
-        return _unavailable(url, response)
+        return _unavailable(url, response, now)
     return {
         "error": "invalid_response",
         "error_description": f"{_host(url)} answered HTTP {status} with a body that is not a JSON object: "
@@ -156,35 +276,17 @@ def network_error(url: str, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _unavailable(url: str, response: requests.Response) -> dict[str, Any]:
+def _unavailable(url: str, response: requests.Response, now: float) -> dict[str, Any]:
     status = response.status_code
     result: dict[str, Any] = {
         "error": "server_error" if status == 500 else "temporarily_unavailable",
         "error_description": f"{_host(url)} answered HTTP {status}: {_excerpt(response)}",
         "http_status": status,
     }
-    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=time.time())
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
     if retry_after is not None:
         result["retry_after"] = retry_after
     return result
-
-
-def parse_retry_after(value: str | None, *, now: float) -> int | None:
-    """Seconds from a ``Retry-After`` header, either delta-seconds or an HTTP-date (RFC 9110 section 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return max(0, round(when.timestamp() - now))
 
 
 def _json_object(response: requests.Response) -> dict[str, Any] | None:
@@ -214,8 +316,48 @@ def _network_failure_kind(exc: BaseException) -> str:
 
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS handshake failed"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "the connection timed out"
     if isinstance(exc, requests.exceptions.Timeout):
         return "the request timed out"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return "the connection failed or was reset"
+        if _never_connected(exc):
+            return "the connection could not be established"
+        return "the connection was closed or reset before a complete reply"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the reply was cut short"
     return "the request failed"
+
+
+def _failure_kind(exc: BaseException) -> Failure:
+    """Whether the request may have reached the server: that decides if a single-use request may be resent."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect"
+    if isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc):
+        return "connect"
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return "read"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return "read"
+    return "other"
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when urllib3 says no connection was made (refused, DNS, connect timeout)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError | ConnectTimeoutError):
+            return True
+        todo.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
