@@ -24,7 +24,7 @@ def kernel_params():
 
 
 def write_kernelspecs(kernels_dir: Path) -> None:
-    """Kernelspecs ``nbauth-ipykernel7`` and ``nbauth-ipykernel6`` under ``kernels_dir`` (a JUPYTER_PATH/kernels)."""
+    """Kernelspecs ``nbauth-ipykernel7`` and ``nbauth-ipykernel6`` in ``kernels_dir``."""
     for name, python in KERNEL_PYTHONS.items():
         if not python.exists():
             continue

@@ -91,7 +91,7 @@ def wait_reply(client, msg_id: str, timeout: float) -> dict | None:
 
 @pytest.mark.parametrize("kernel", kernel_params(), indirect=True)
 def test_cancel_reaches_the_waiting_cell(kernel):
-    manager, client = kernel
+    _manager, client = kernel
     status, out = run(client, SETUP)
     assert status == "ok", out
     model_id, generation, clicks_reach = out.split()
