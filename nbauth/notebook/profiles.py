@@ -131,6 +131,7 @@ def resolve(
 
     ``own_app=False``: the user brought an application (``--app``), so no client id is needed.
     """
+    options = validate_profile(dict(options))
 
     def pick(key: str, default: Any) -> Any:
         for layer in (options, profile):
