@@ -206,16 +206,17 @@ def throttle_entries(
 def clear_throttle(http_cache: MutableMapping[str, Any], key: str | None = None) -> int:
     """Forget one throttle window (by ``ThrottleEntry.key``) or all of them; returns how many were removed.
 
-    The discovery cache is left alone: it is not a refusal to lift.
+    Clearing all also removes ended windows not pruned yet. The discovery cache is left alone: it is not a
+    refusal to lift.
     """
     with _LOCK:
         if key is not None:
             record = _safe_get(http_cache, key)
-            if _valid(record) and record["kind"] in THROTTLE_KINDS:  # type: ignore[index]
-                http_cache.pop(key, None)
-                return 1
-            return 0
-        keys = [k for k, record in _scan(http_cache) if record["kind"] in THROTTLE_KINDS]
+            if not (_valid(record) and record["kind"] in THROTTLE_KINDS):
+                return 0
+            http_cache.pop(key, None)
+            return 1
+        keys = [k for k, r in _scan(http_cache) if r["kind"] in THROTTLE_KINDS]
         for k in keys:
             http_cache.pop(k, None)
     if keys:
