@@ -139,7 +139,7 @@ def test_returned_entries_are_copies():
     assert find_at(cache, scopes=["a"])["target"] == "a b"
 
 
-# -- randomized: the index against a brute-force scan ---------------------------------------------------------
+# -- randomized: the index against a brute-force scan ------------------------------------------------
 
 SCOPES = [f"s{i}" for i in range(8)]
 ACCOUNTS = ["u1.t", "u2.t", None]
