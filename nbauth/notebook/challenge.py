@@ -43,3 +43,19 @@ def challenge_from_header(header: str) -> str | None:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         return value
+
+
+def normalize_challenge(value: str | None) -> str | None:
+    """A ``--claims-challenge`` as typed: quotes removed (IPython keeps them), base64url decoded to JSON."""
+    if not value:
+        return None
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    if text.startswith("{"):
+        return text
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return text  # the application reports what is wrong with it
+    return decoded if decoded.lstrip().startswith("{") else text

@@ -16,7 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from nbauth.notebook import flows, results
-from nbauth.notebook.challenge import claims_challenge_of
+from nbauth.notebook.challenge import claims_challenge_of, normalize_challenge
 from nbauth.notebook.frontend import Frontend, detect
 from nbauth.notebook.profiles import Request, parse_profile, resolve
 from nbauth.notebook.session import Session
@@ -86,7 +86,7 @@ class NbAuthMagics(Magics):
             options["scopes"] = args.scopes
         app = self.user_app(args.app) if args.app else self.session.default_app
         request = resolve(self.session.settings, profile, options, os.environ, own_app=app is None)
-        request.claims_challenge = args.claims_challenge
+        request.claims_challenge = normalize_challenge(args.claims_challenge)
         request.force_refresh = args.force_refresh
         if args.wait:
             request.wait = args.timeout if args.timeout is not None else self.session.settings.wait_timeout
@@ -192,7 +192,7 @@ class NbAuthMagics(Magics):
         if not isinstance(result, results.TokenResult):
             return result  # an error table, or the sign-in widget: the cell is not run without a token
         self.shell.user_ns[var] = result
-        value, challenge = self.run_code(cell)
+        value, challenge = self.run_code(cell, retry=not args.no_retry)
         if challenge is None or args.no_retry:
             return value
         request.claims_challenge, request.force_refresh = challenge, True
