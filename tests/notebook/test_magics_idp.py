@@ -111,7 +111,8 @@ def test_with_token_reacquires_once_on_the_apis_claims_challenge(signed, idp):
     signed.ip.user_ns["calls"] = []
     body = (
         "import requests\n"
-        "reply = requests.get(api, headers={'Authorization': 'Bearer ' + token['access_token']}, timeout=10)\n"
+        "bearer = {'Authorization': 'Bearer ' + token['access_token']}\n"
+        "reply = requests.get(api, headers=bearer, timeout=10)\n"
         "calls.append(reply.status_code)\n"
         "reply.raise_for_status()\n"
         "reply.json()['name']\n"
@@ -126,7 +127,10 @@ def test_with_token_without_retry_lets_the_error_through(signed, idp):
     idp.conditional_access = True
     sign_in(signed)
     signed.ip.user_ns["api"] = idp.api_url
-    body = "import requests\nrequests.get(api, headers={'Authorization': 'Bearer ' + tok['access_token']}).raise_for_status()"
+    body = (
+        "import requests\n"
+        "requests.get(api, headers={'Authorization': 'Bearer ' + tok['access_token']}).raise_for_status()"
+    )
     with pytest.raises(requests.HTTPError):
         signed.cell("%%with_token -v tok --no-retry", body)
 

@@ -1,0 +1,99 @@
+"""A notebook that uses the magics, executed by a real ipykernel through nbclient (a batch run, like CI).
+
+The kernel reaches the local identity provider through environment variables it inherits:
+``NBAUTH_AUTHORITY``, ``NBAUTH_CLIENT_ID``, ``NBAUTH_SCOPES``, ``NBAUTH_TOKEN_CACHE``, ``NBAUTH_HTTP_CACHE``.
+The saved .ipynb must hold none of the tokens, codes or secrets the provider issued.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from nbauth.testing import LocalIdentityProvider
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CELLS = [
+    "%load_ext nbauth",
+    "%token",  # a batch kernel: an error that says how to proceed, never a hang
+    "%token --wait --timeout 60 -o tok",  # polls the device code; the provider auto-approves
+    "%nbauth status",
+    "%nbauth accounts",
+    "import requests\nrequests.get(API, headers={'Authorization': 'Bearer ' + tok['access_token']}).json()['name']",
+    "tok",
+    "%token",  # now from the persisted cache
+    "%nbauth signout --all",
+]
+
+
+def build_notebook(api_url: str) -> object:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(f"API = {api_url!r}")]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in CELLS]
+    notebook.metadata["kernelspec"] = {
+        "name": "nbauth-test",
+        "display_name": "nbauth test",
+        "language": "python",
+    }
+    return notebook
+
+
+def kernel_manager(tmp_path: Path) -> object:
+    """A kernel running this interpreter (so it imports this checkout's nbauth), via a temporary kernelspec."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    spec_dir = tmp_path / "kernels" / "nbauth-test"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "nbauth test",
+        "language": "python",
+        "env": {"PYTHONPATH": str(ROOT)},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    return KernelManager(kernel_name="nbauth-test", kernel_spec_manager=specs)
+
+
+def outputs_text(cell: dict) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts += [str(v) for v in output.get("data", {}).values()] + [str(output.get("text", ""))]
+    return "\n".join(parts)
+
+
+@pytest.mark.kernel
+def test_magics_in_a_batch_kernel_leave_no_secret_in_the_saved_notebook(tmp_path, monkeypatch):
+    with LocalIdentityProvider(auto_approve=0) as idp:
+        monkeypatch.setenv("NBAUTH_AUTHORITY", idp.authority)
+        monkeypatch.setenv("NBAUTH_CLIENT_ID", idp.public_client_id)
+        monkeypatch.setenv("NBAUTH_SCOPES", idp.api_scope)
+        monkeypatch.setenv("NBAUTH_TOKEN_CACHE", str(tmp_path / "tokens.json"))
+        monkeypatch.setenv("NBAUTH_HTTP_CACHE", str(tmp_path / "throttle.sqlite"))
+        for name in ("AZURE_CLIENT_SECRET", "NBAUTH_INTERACTIVE", "JPY_SESSION_NAME"):
+            monkeypatch.delenv(name, raising=False)
+        notebook = build_notebook(idp.api_url)
+        client = nbclient.NotebookClient(notebook, km=kernel_manager(tmp_path), timeout=120)
+        client.execute()
+        path = tmp_path / "magics_demo.ipynb"
+        nbformat.write(notebook, path)
+        saved = path.read_text()
+        secrets = idp.issued_secrets()
+
+    cells = notebook.cells
+    assert "interaction_required" in outputs_text(cells[2]) and "--wait --timeout" in outputs_text(cells[2])
+    assert "Signed in" in outputs_text(cells[3]) and "enter the code" not in outputs_text(cells[3])
+    assert "ada@contoso.example" in outputs_text(cells[5])
+    assert "Ada Lovelace" in outputs_text(cells[6])
+    assert "…(" in outputs_text(cells[7])  # the masked token
+    assert "cache" in outputs_text(cells[8])
+    assert "ada@contoso.example" in outputs_text(cells[9])
+    assert secrets and [s for s in secrets if s in saved] == []
