@@ -113,6 +113,20 @@ class FakeIdentityProvider(BaseAdapter):
             if not self.token_replies:
                 return self._reply(request, 400, {"error": "invalid_grant", "error_description": "no reply"})
             return self._reply(request, 200, self.token_replies.pop(0))
+        if url.path.endswith("/oauth2/v2.0/devicecode"):
+            self.counts["devicecode"] += 1
+            return self._reply(
+                request,
+                200,
+                {
+                    "device_code": "dc",
+                    "user_code": "UC",
+                    "verification_uri": "https://example.invalid/device",
+                    "expires_in": 900,
+                    "interval": 1,
+                    "message": "sign in",
+                },
+            )
         self.counts["other"] += 1
         return self._reply(request, 404, {"error": "not_found"})
 
