@@ -94,10 +94,11 @@ def _error(code: str, description: str) -> dict[str, Any]:
 
 
 def explain_error(result: Mapping[str, Any]) -> str:
-    """One readable line: the error code and the first line of its description (Entra appends trace ids)."""
+    """One readable line: the error code and its description, without the trace ids Entra appends."""
     code = str(result.get("error") or "unknown_error")
-    description = str(result.get("error_description") or "").strip().splitlines()
-    return f"{code}: {description[0]}" if description else code
+    lines = str(result.get("error_description") or "").strip().splitlines()
+    description = lines[0].partition(" Trace ID:")[0].strip() if lines else ""
+    return f"{code}: {description}" if description else code
 
 
 def explain_claims(challenge: str) -> str:
