@@ -11,7 +11,19 @@ with plain ``requests``, and ``python -m nbauth.testing`` to run one from the sh
 
 from nbauth.testing.clock import FakeClock
 from nbauth.testing.faults import Fault
+from nbauth.testing.forms import HtmlForm, PageError, SignInResult, enter_device_code, read_form, sign_in
 from nbauth.testing.log import LoggedRequest
 from nbauth.testing.provider import LocalIdentityProvider
 
-__all__ = ["FakeClock", "Fault", "LocalIdentityProvider", "LoggedRequest"]
+__all__ = [
+    "FakeClock",
+    "Fault",
+    "HtmlForm",
+    "LocalIdentityProvider",
+    "LoggedRequest",
+    "PageError",
+    "SignInResult",
+    "enter_device_code",
+    "read_form",
+    "sign_in",
+]
