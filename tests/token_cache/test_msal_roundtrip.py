@@ -133,7 +133,7 @@ def _now() -> float:
     return time.time()
 
 
-# -- with the local identity provider over TLS ----------------------------------------------------------------
+# -- with the local identity provider over TLS -----------------------------------------------------
 
 
 def tls_session(idp) -> requests.Session:
