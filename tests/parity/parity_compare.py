@@ -46,12 +46,13 @@ UNIQUE_KEYS = frozenset(
         "jti",
         "aio",
         "sid",
+        "secret",  # the token inside a serialized cache entry
     }
 )
 # Points in time (epoch seconds, or Entra's "YYYY-MM-DD hh:mm:ssZ" timestamps).
 INSTANT_KEYS = frozenset(
     {"expires_at", "refresh_on", "iat", "nbf", "exp", "auth_time", "timestamp", "expires_on", "cached_at",
-     "extended_expires_on", "last_modification_time"}
+     "extended_expires_on", "last_modification_time", "latest_attempt_at"}
 )  # fmt: skip
 DURATION_KEYS = frozenset({"expires_in", "ext_expires_in", "refresh_in"})
 CLOCK_KEYS = INSTANT_KEYS | DURATION_KEYS
