@@ -217,3 +217,76 @@ def test_real_token_added_by_nbauth_serves_msal_without_a_request(local_idp_tls)
     result = app.acquire_token_silent([idp.api_scope], account=account)
     assert result["access_token"] == reply["access_token"] and result["token_source"] == "cache"
     assert idp.requests_to("token") == token_requests
+
+
+# -- nbauth's application on a cache msal wrote ------------------------------------------------------------
+
+
+def test_nbauth_application_silently_uses_tokens_msal_wrote(fake_idp):
+    from nbauth import ConfidentialClientApplication, PublicClientApplication
+
+    reply = user_response("ada", "t1", scopes=[*API_SCOPES, "openid", "profile"])
+    fake_idp.token_replies += [reply, app_response()]
+    theirs = msal.SerializableTokenCache()
+    app = msal_public_app(theirs, session_with(fake_idp))
+    assert "access_token" in app.acquire_token_by_device_flow(app.initiate_device_flow(API_SCOPES[:1]))
+    confidential = msal.ConfidentialClientApplication(
+        CLIENT_ID,
+        client_credential="s",
+        authority=AUTHORITY,
+        token_cache=theirs,
+        http_client=session_with(fake_idp),
+        instance_discovery=False,
+    )
+    app_token = confidential.acquire_token_for_client(["api://x/.default"])["access_token"]
+    assert fake_idp.requests_to("token") == 2
+
+    ours = SerializableTokenCache()
+    ours.deserialize(theirs.serialize())
+    public = PublicClientApplication(
+        CLIENT_ID, authority=AUTHORITY, token_cache=ours, http_client=session_with(fake_idp)
+    )
+    (account,) = public.get_accounts()
+    result = public.acquire_token_silent(API_SCOPES[:1], account=account)
+    assert result["access_token"] == reply["access_token"] and result["token_source"] == "cache"
+    ours_app = ConfidentialClientApplication(
+        CLIENT_ID,
+        client_credential="s",
+        authority=AUTHORITY,
+        token_cache=ours,
+        http_client=session_with(fake_idp),
+    )
+    assert ours_app.acquire_token_for_client(["api://x/.default"])["access_token"] == app_token
+    assert fake_idp.requests_to("token") == 2
+
+
+def test_tokens_from_nbauth_application_serve_msal_without_a_request(local_idp_tls, fake_clock):
+    from nbauth import PublicClientApplication
+
+    idp = local_idp_tls
+    ours = SerializableTokenCache()
+    app = PublicClientApplication(
+        idp.public_client_id,
+        authority=idp.authority,
+        token_cache=ours,
+        http_client=tls_session(idp),
+        verify=idp.ca_cert_path,
+        clock=fake_clock,
+        sleep=fake_clock.sleep,
+    )
+    flow = app.initiate_device_flow([idp.api_scope])
+    assert "user_code" in flow, flow
+    idp.approve_device_code(flow["user_code"])
+    got = app.acquire_token_by_device_flow(flow)
+    assert "access_token" in got, got.get("error")
+    token_requests = idp.requests_to("token")
+
+    theirs = msal.SerializableTokenCache()
+    theirs.deserialize(ours.serialize())
+    msal_app = msal_public_app(
+        theirs, tls_session(idp), authority=idp.authority, client_id=idp.public_client_id
+    )
+    (account,) = msal_app.get_accounts(username=idp.username)
+    result = msal_app.acquire_token_silent([idp.api_scope], account=account)
+    assert result["access_token"] == got["access_token"] and result["token_source"] == "cache"
+    assert idp.requests_to("token") == token_requests
