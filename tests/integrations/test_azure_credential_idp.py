@@ -12,6 +12,8 @@ from azure.core.rest import HttpRequest
 
 from nbauth import ConfidentialClientApplication, PublicClientApplication
 from nbauth.integrations import as_azure_credential
+from nbauth.integrations.azure import NbAuthCredential
+from nbauth.testing import LocalIdentityProvider
 
 ACRS = '{"access_token": {"acrs": {"essential": true, "value": "c1"}}}'
 
@@ -77,3 +79,22 @@ def test_a_refused_token_request_raises_client_authentication_error(idp):
     assert caught.value.result["error"] == "invalid_grant"
     assert "invalid_grant" in caught.value.message
     assert not any(secret in str(caught.value) for secret in idp.issued_secrets())
+
+
+def test_the_credential_refreshes_across_expiry_on_the_applications_clock(fake_clock):
+    with LocalIdentityProvider(clock=fake_clock) as idp:
+        app = PublicClientApplication(
+            idp.public_client_id, authority=idp.authority, clock=fake_clock, sleep=fake_clock.sleep
+        )
+        flow = app.initiate_device_flow([idp.api_scope])
+        idp.approve_device_code(flow["user_code"])
+        assert "access_token" in app.acquire_token_by_device_flow(flow)
+        credential = NbAuthCredential(app, clock=fake_clock)
+        token = idp.requests_to("token")
+        first = credential.get_token_info(idp.api_scope)
+        assert first.expires_on == int(fake_clock()) + idp.token_lifetime
+        fake_clock.advance(idp.token_lifetime)
+        second = credential.get_token_info(idp.api_scope)
+        assert second.token != first.token
+        assert second.expires_on > int(fake_clock())
+        assert idp.requests_to("token") - token == 1

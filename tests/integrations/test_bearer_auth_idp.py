@@ -45,6 +45,13 @@ class Counts:
         return self.idp.requests_to(name) - self.start[name]
 
 
+def tls_session(idp) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
+    session.verify = idp.ca_cert_path
+    return session
+
+
 def claims_in(response: requests.Response) -> dict:
     token = response.request.headers["Authorization"].removeprefix("Bearer ")
     return jwt.decode(token, options={"verify_signature": False})
@@ -132,4 +139,50 @@ def test_a_rewindable_file_body_is_re_sent_whole(idp, app, tmp_path):
         response = requests.get(idp.api_url, data=body, auth=BearerAuth(app, [idp.api_scope]), timeout=10)
     assert response.status_code == 200
     assert [r.status_code for r in response.history] == [401]
+    assert (counts("api"), counts("token")) == (2, 1)
+
+
+def test_the_notebook_prompt_meets_a_challenge_that_silent_cannot(idp, app):
+    """on_claims_challenge gets the challenge; here it signs in again with it, as the notebook prompt does."""
+    idp.conditional_access = True
+    idp.faults.add("token", Fault.oauth_error("interaction_required", aadsts=50076))
+    prompted = []
+
+    def prompt(challenge):
+        prompted.append(challenge)
+        flow = app.initiate_device_flow([idp.api_scope], claims_challenge=challenge)
+        idp.approve_device_code(flow["user_code"])
+        return app.acquire_token_by_device_flow(flow, claims_challenge=challenge)
+
+    counts = Counts(idp)
+    session = requests.Session()
+    session.auth = BearerAuth(app, [idp.api_scope], on_claims_challenge=prompt)
+    response = session.get(idp.api_url)
+    assert response.status_code == 200
+    assert claims_in(response).get("acrs") == ["c1"]
+    assert len(prompted) == 1
+    assert counts("api") == 2
+    assert session.get(idp.api_url).status_code == 200  # the prompt's token is cached for what follows
+    assert (counts("api"), len(prompted)) == (3, 1)
+
+
+def test_bearer_auth_accepts_msal_itself(local_idp_tls):
+    """Any object with MSAL's API: msal 1.39's own application meets the challenge the same way."""
+    msal = pytest.importorskip("msal")
+    idp = local_idp_tls
+    msal_session = tls_session(idp)
+    app = msal.PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, http_client=msal_session, instance_discovery=False
+    )
+    flow = app.initiate_device_flow([idp.api_scope])
+    idp.approve_device_code(flow["user_code"])
+    assert "access_token" in app.acquire_token_by_device_flow(flow)
+    session = tls_session(idp)
+    session.auth = BearerAuth(app, [idp.api_scope])
+    assert session.get(idp.api_url).status_code == 200
+    idp.conditional_access = True
+    counts = Counts(idp)
+    response = session.get(idp.api_url)
+    assert response.status_code == 200
+    assert claims_in(response).get("acrs") == ["c1"]
     assert (counts("api"), counts("token")) == (2, 1)
