@@ -30,4 +30,6 @@ def cca(idp: LocalIdentityProvider, clock: FakeClock) -> ConfidentialClientAppli
 
 @pytest.fixture
 def pca(idp: LocalIdentityProvider, clock: FakeClock) -> PublicClientApplication:
-    return PublicClientApplication(idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep)
+    return PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep
+    )

@@ -12,7 +12,9 @@ from nbauth import PublicClientApplication
 from nbauth.testing import LocalIdentityProvider
 
 
-def sign_in_by_device_flow(pca: PublicClientApplication, idp: LocalIdentityProvider, scopes: list[str]) -> dict:
+def sign_in_by_device_flow(
+    pca: PublicClientApplication, idp: LocalIdentityProvider, scopes: list[str]
+) -> dict:
     flow = pca.initiate_device_flow(scopes)
     assert "user_code" in flow, flow
     idp.approve_device_code(flow["user_code"])
@@ -44,7 +46,9 @@ def forms_of(page: str) -> list[dict[str, Any]]:
     return parser.forms
 
 
-def complete_sign_in(auth_uri: str, username: str, password: str, *, action: str = "accept") -> requests.Response:
+def complete_sign_in(
+    auth_uri: str, username: str, password: str, *, action: str = "accept"
+) -> requests.Response:
     """Act as the person at the browser: fill the sign-in form, then deliver the response to redirect_uri.
 
     form_post: the provider answers a self-submitting form; we post it like the browser script would.
@@ -55,7 +59,9 @@ def complete_sign_in(auth_uri: str, username: str, password: str, *, action: str
         page.raise_for_status()
         form = next(f for f in forms_of(page.text) if f["id"] == "signin")
         fields = dict(form["fields"], username=username, password=password, action=action)
-        reply = browser.post(urljoin(page.url, form["action"]), data=fields, allow_redirects=False, timeout=10)
+        reply = browser.post(
+            urljoin(page.url, form["action"]), data=fields, allow_redirects=False, timeout=10
+        )
         if reply.is_redirect:
             return browser.get(reply.headers["Location"], allow_redirects=False, timeout=10)
         response_form = next(f for f in forms_of(reply.text) if f["id"] == "response")
@@ -68,6 +74,8 @@ def redirect_params(auth_uri: str, username: str, password: str, *, action: str 
         page = browser.get(auth_uri, timeout=10)
         form = next(f for f in forms_of(page.text) if f["id"] == "signin")
         fields = dict(form["fields"], username=username, password=password, action=action)
-        reply = browser.post(urljoin(page.url, form["action"]), data=fields, allow_redirects=False, timeout=10)
+        reply = browser.post(
+            urljoin(page.url, form["action"]), data=fields, allow_redirects=False, timeout=10
+        )
         assert reply.is_redirect, reply.text[:300]
         return {k: v[0] for k, v in parse_qs(urlsplit(reply.headers["Location"]).query).items()}

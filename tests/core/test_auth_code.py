@@ -17,7 +17,15 @@ REDIRECT = "http://localhost:8400/callback"
 
 def test_flow_dict_and_pkce(pca, idp):
     flow = pca.initiate_auth_code_flow([idp.api_scope], redirect_uri=REDIRECT, login_hint=idp.username)
-    assert {"auth_uri", "state", "nonce", "code_verifier", "redirect_uri", "scope", "claims_challenge"} <= set(flow)
+    assert {
+        "auth_uri",
+        "state",
+        "nonce",
+        "code_verifier",
+        "redirect_uri",
+        "scope",
+        "claims_challenge",
+    } <= set(flow)
     query = {k: v[0] for k, v in parse_qs(urlsplit(flow["auth_uri"]).query).items()}
     challenge = base64.urlsafe_b64encode(hashlib.sha256(flow["code_verifier"].encode()).digest()).rstrip(b"=")
     assert query["code_challenge"] == challenge.decode() and query["code_challenge_method"] == "S256"
@@ -69,13 +77,20 @@ def test_claims_challenge_and_capabilities_in_auth_uri_and_redemption(idp, clock
         idp.public_client_id, authority=idp.authority, client_capabilities=["CP1"], clock=clock
     )
     flow = app.initiate_auth_code_flow(
-        [idp.api_scope], redirect_uri=REDIRECT, claims_challenge='{"id_token": {"auth_time": {"essential": true}}}'
+        [idp.api_scope],
+        redirect_uri=REDIRECT,
+        claims_challenge='{"id_token": {"auth_time": {"essential": true}}}',
     )
     claims = parse_qs(urlsplit(flow["auth_uri"]).query)["claims"][0]
     assert '"xms_cc": {"values": ["CP1"]}' in claims and '"auth_time"' in claims
-    result = app.acquire_token_by_auth_code_flow(flow, redirect_params(flow["auth_uri"], idp.username, idp.password))
+    result = app.acquire_token_by_auth_code_flow(
+        flow, redirect_params(flow["auth_uri"], idp.username, idp.password)
+    )
     assert "access_token" in result
-    assert '"xms_cc"' in next(r for r in idp.request_log if r.grant_type == "authorization_code").params["claims"]
+    assert (
+        '"xms_cc"'
+        in next(r for r in idp.request_log if r.grant_type == "authorization_code").params["claims"]
+    )
 
 
 class ScriptedBrowser:
@@ -92,7 +107,9 @@ class ScriptedBrowser:
 
 def test_interactive_end_to_end(idp, clock):
     browser = ScriptedBrowser(idp)
-    app = PublicClientApplication(idp.public_client_id, authority=idp.authority, clock=clock, open_browser=browser)
+    app = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, clock=clock, open_browser=browser
+    )
     result = app.acquire_token_interactive([idp.api_scope], login_hint=idp.username, timeout=30)
     assert result["token_source"] == "identity_provider", result
     assert result["id_token_claims"]["preferred_username"] == idp.username
@@ -105,7 +122,10 @@ def test_interactive_end_to_end(idp, clock):
 
 def test_interactive_cancelled_sign_in_is_an_error(idp, clock):
     app = PublicClientApplication(
-        idp.public_client_id, authority=idp.authority, clock=clock, open_browser=ScriptedBrowser(idp, "cancel")
+        idp.public_client_id,
+        authority=idp.authority,
+        clock=clock,
+        open_browser=ScriptedBrowser(idp, "cancel"),
     )
     result = app.acquire_token_interactive([idp.api_scope], timeout=30)
     assert result["error"] == "access_denied"
@@ -120,7 +140,9 @@ def test_interactive_times_out_with_an_error_dict(idp, clock):
 
 
 def test_interactive_without_a_browser(idp, clock):
-    app = PublicClientApplication(idp.public_client_id, authority=idp.authority, open_browser=lambda url: False)
+    app = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, open_browser=lambda url: False
+    )
     assert app.acquire_token_interactive([idp.api_scope], timeout=5)["error"] == "browser_unavailable"
 
 
@@ -136,7 +158,9 @@ def test_listener_accepts_only_a_matching_form_post(idp, clock):
         seen["again"] = requests.post(redirect, data={"code": "y", "state": state}, timeout=5)
         return True
 
-    app = PublicClientApplication(idp.public_client_id, authority=idp.authority, clock=clock, open_browser=opener)
+    app = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, clock=clock, open_browser=opener
+    )
     result = app.acquire_token_interactive([idp.api_scope], timeout=10)
     assert result == {"error": "access_denied"}
     assert [seen[k].status_code for k in ("get", "forged", "real", "again")] == [400, 400, 200, 400]

@@ -17,9 +17,9 @@ def test_seed_snippet_from_the_issue(idp, capsys):
     if not result:
         result = app.acquire_token_for_client(scopes=scopes)
     if "access_token" in result:
-        print("Access token: %s" % result["access_token"])
+        print("Access token: %s" % result["access_token"])  # noqa: UP031 (verbatim)
     else:
-        print("Error: %s" % result.get("error"))
+        print("Error: %s" % result.get("error"))  # noqa: UP031
     # ---
     out = capsys.readouterr().out
     assert out.startswith("Access token: ey")
@@ -63,7 +63,9 @@ def test_dict_credential_with_client_secret(idp, clock):
 
 
 def test_wrong_secret_is_the_providers_error_verbatim(idp, clock):
-    app = ConfidentialClientApplication(idp.confidential_client_id, "wrong", authority=idp.authority, clock=clock)
+    app = ConfidentialClientApplication(
+        idp.confidential_client_id, "wrong", authority=idp.authority, clock=clock
+    )
     result = app.acquire_token_for_client([idp.api_app_scope])
     assert result["error"] == "invalid_client"
     assert isinstance(result["error_codes"], list) and result["error_codes"]
@@ -110,7 +112,10 @@ def test_aging_token_is_returned_when_the_renewal_fails(cca, aging_idp, clock):
 
 def test_claims_challenge_bypasses_the_cache_and_capabilities_are_sent(idp, clock):
     app = ConfidentialClientApplication(
-        idp.confidential_client_id, idp.client_secret, authority=idp.authority, clock=clock,
+        idp.confidential_client_id,
+        idp.client_secret,
+        authority=idp.authority,
+        clock=clock,
         client_capabilities=["CP1"],
     )
     first = app.acquire_token_for_client([idp.api_app_scope])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from nbauth.testing import Fault
 
 
@@ -33,7 +35,7 @@ def test_polls_until_approved_sleeping_interval_in_one_second_slices(pca, idp, c
     result = pca.acquire_token_by_device_flow(flow, exit_condition=exit_condition)
     assert "access_token" in result
     assert idp.requests_to("token") == polls_before_approval + 1
-    gaps = {round(b - a, 3) for a, b in zip(sleeps, sleeps[1:])}
+    gaps = {round(b - a, 3) for a, b in itertools.pairwise(sleeps)}
     assert gaps == {1.0}  # never slept more than a second without checking exit_condition
 
 

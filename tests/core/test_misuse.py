@@ -39,7 +39,9 @@ def test_default_authority_is_entra_common():
 
 def test_credentials():
     with pytest.raises(ValueError, match="client secrets only"):
-        ConfidentialClientApplication("c", {"private_key": "k", "thumbprint": "t"}, authority="https://a.example/t")
+        ConfidentialClientApplication(
+            "c", {"private_key": "k", "thumbprint": "t"}, authority="https://a.example/t"
+        )
     with pytest.raises(ValueError, match="required"):
         ConfidentialClientApplication("c", None, authority="https://a.example/t")
     with pytest.raises(ValueError, match="public client has no credential"):

@@ -66,7 +66,9 @@ def test_suberror_gets_msal_classification(pca, idp, clock):
 
 def test_aging_user_token_falls_back_when_refresh_fails(idp, clock):
     idp.refresh_in = 600
-    pca = PublicClientApplication(idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep)
+    pca = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep
+    )
     signed_in = sign_in_by_device_flow(pca, idp, [idp.api_scope])
     (account,) = pca.get_accounts()
     clock.advance(601)
@@ -82,7 +84,9 @@ def test_force_refresh_and_claims_challenge_skip_the_cache(pca, idp):
     forced = pca.acquire_token_silent([idp.api_scope], account, force_refresh=True)
     assert forced["token_source"] == "identity_provider"
     challenged = pca.acquire_token_silent(
-        [idp.api_scope], account, claims_challenge='{"access_token": {"nbf": {"essential": true, "value": "1"}}}'
+        [idp.api_scope],
+        account,
+        claims_challenge='{"access_token": {"nbf": {"essential": true, "value": "1"}}}',
     )
     assert challenged["token_source"] == "identity_provider"
     assert len({signed_in["access_token"], forced["access_token"], challenged["access_token"]}) == 3
@@ -98,10 +102,14 @@ def test_remove_account_forgets_its_tokens(pca, idp):
 
 
 def test_refresh_token_from_elsewhere(idp, clock):
-    donor = PublicClientApplication(idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep)
+    donor = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, clock=clock, sleep=clock.sleep
+    )
     rt = sign_in_by_device_flow(donor, idp, [idp.api_scope])["refresh_token"]
     cache = SerializableTokenCache()
-    app = PublicClientApplication(idp.public_client_id, authority=idp.authority, token_cache=cache, clock=clock)
+    app = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, token_cache=cache, clock=clock
+    )
     result = app.acquire_token_by_refresh_token(rt, [idp.api_scope])
     assert result["token_source"] == "identity_provider"
     assert [a["username"] for a in app.get_accounts()] == [idp.username]
@@ -111,7 +119,7 @@ def test_refresh_token_from_elsewhere(idp, clock):
 
 
 def test_conditional_access_round_trip(pca, idp, clock):
-    """API 401 with a claims challenge -> silent refresh refused with claims -> new sign-in with the claims."""
+    """API 401 with a claims challenge -> refresh without claims refused -> refresh with the claims."""
     import requests
 
     from nbauth.core.claims import claims_challenge_from_www_authenticate

@@ -42,7 +42,12 @@ class FakeAdapter(BaseAdapter):
 
 def _response(request, status, body, content_type):
     response = requests.Response()
-    response.status_code, response._content, response.url, response.request = status, body.encode(), request.url, request
+    response.status_code, response._content, response.url, response.request = (
+        status,
+        body.encode(),
+        request.url,
+        request,
+    )
     response.headers["Content-Type"] = content_type
     return response
 
@@ -61,13 +66,21 @@ def _apps(failure):
     adapter = FakeAdapter(failure)
     session.mount("https://", adapter)
     options = {"authority": AUTHORITY, "http_client": session, "sleep": lambda s: None}
-    return PublicClientApplication("pub", **options), ConfidentialClientApplication("conf", "secret", **options)
+    return PublicClientApplication("pub", **options), ConfidentialClientApplication(
+        "conf", "secret", **options
+    )
 
 
 def _every_acquire_call(pca, cca):
     account = {"home_account_id": "u.t", "environment": "login.example.com"}
     flow = {"device_code": "dc", "user_code": "U", "interval": 1, "expires_in": 60, "expires_at": 0}
-    auth_flow = {"state": "s", "nonce": "n", "code_verifier": "v", "redirect_uri": "http://localhost:1", "scope": []}
+    auth_flow = {
+        "state": "s",
+        "nonce": "n",
+        "code_verifier": "v",
+        "redirect_uri": "http://localhost:1",
+        "scope": [],
+    }
     yield "for_client", cca.acquire_token_for_client(["api://x/.default"])
     yield "refresh_token", pca.acquire_token_by_refresh_token("rt", ["api://x/read"])
     yield "initiate_device_flow", pca.initiate_device_flow(["api://x/read"])
@@ -84,8 +97,12 @@ def test_failure_is_an_error_dict_everywhere(name):
     # Seed the cache with a refresh token so the silent calls actually reach the network.
     pca.token_cache.add(
         {
-            "client_id": "pub", "scope": ["api://x/read"], "token_endpoint": DISCOVERY["token_endpoint"],
-            "environment": "login.example.com", "grant_type": "refresh_token", "data": {},
+            "client_id": "pub",
+            "scope": ["api://x/read"],
+            "token_endpoint": DISCOVERY["token_endpoint"],
+            "environment": "login.example.com",
+            "grant_type": "refresh_token",
+            "data": {},
             "response": {"refresh_token": "seeded-rt", "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ"},
         }
     )
@@ -100,7 +117,9 @@ def test_failure_is_an_error_dict_everywhere(name):
 
 def test_discovery_failure_is_an_error_dict_and_retried_later(idp, clock):
     idp.faults.add("discovery", Fault.status(404, body="html"))
-    app = ConfidentialClientApplication(idp.confidential_client_id, idp.client_secret, authority=idp.authority)
+    app = ConfidentialClientApplication(
+        idp.confidential_client_id, idp.client_secret, authority=idp.authority
+    )
     first = app.acquire_token_for_client([idp.api_app_scope])
     assert first["error"] == "invalid_response" and first["http_status"] == 404
     assert "access_token" in app.acquire_token_for_client([idp.api_app_scope])
