@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from parity_browser import complete_sign_in
+from parity_compare import jwt_claims
 from parity_grants import REDIRECT_URI
 from parity_libs import quiet_msal
 from parity_registry import ProviderView, only_account, public_flow, scenario, sign_in
@@ -119,6 +120,7 @@ def scenario_claims_challenge_client_credentials(lib, idp):
     app = lib.confidential(idp)
     seen = ProviderView(idp)
     result = app.acquire_token_for_client(scopes=[idp.api_app_scope], claims_challenge=CHALLENGE)
+    assert seen.claims_sent() == [json.loads(CHALLENGE)]
     return {"result": result, "claims_sent": seen.claims_sent()}
 
 
@@ -174,4 +176,6 @@ def scenario_conditional_access(lib, idp):
         granted = app.acquire_token_by_device_flow(flow)
     finally:
         idp.conditional_access = False
+    assert (refused.get("error"), "claims" in refused) == ("interaction_required", True), refused
+    assert jwt_claims(granted["access_token"]).get("acrs") == ["c1"], granted  # the challenge was met
     return {"refused": refused, "flow": public_flow(flow), "granted": granted}
