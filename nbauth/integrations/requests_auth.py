@@ -130,7 +130,7 @@ class BearerAuth(AuthBase):
             return r
         attempt.retried = True
         self.usage.count("claims_challenges")
-        result = self._meet(challenge, r)
+        result = self._meet(challenge, r, attempt.token_hash)
         if result is None:
             return r
         if not _rewind(r.request):
@@ -152,8 +152,14 @@ class BearerAuth(AuthBase):
             )
         return retried
 
-    def _meet(self, challenge: str, r: requests.Response) -> Mapping[str, Any] | None:
+    def _meet(self, challenge: str, r: requests.Response, rejected: str) -> Mapping[str, Any] | None:
         """A token that carries the challenged claims, or None after logging why there is none."""
+        cached = acquire(self.app, self.scopes, self.account)
+        fresh = cached.get("token_source") == "cache" and has_token(cached)
+        if fresh and _hash(cached["access_token"]) != rejected:
+            # Another request (another thread) met this challenge meanwhile: its token is in the cache.
+            self.usage.count("tokens_acquired")
+            return cached
         result = self._acquire(challenge)
         if has_token(result):
             return result

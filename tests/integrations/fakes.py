@@ -23,7 +23,11 @@ def challenge_header(claims: dict[str, Any] = ACRS_CLAIMS) -> str:
 
 
 class FakeApp:
-    """MSAL's API surface, enough for the integrations: tokens are numbered, claims make a compliant one."""
+    """MSAL's API surface, enough for the integrations: one cached token; claims make a compliant one.
+
+    Like MSAL, a silent call returns the cached token (``token_source: cache``) until a claims challenge
+    replaces it with a compliant one.
+    """
 
     client_id = "fake-client"
     is_confidential = False
@@ -34,23 +38,27 @@ class FakeApp:
         self.claims_ok = claims_ok  # False: the refresh with claims is refused (MFA needed)
         self.calls: list[tuple[str, Any, str | None]] = []
         self.issued = 0
+        self.cached: dict[str, Any] | None = None
 
     def get_accounts(self, username=None):
         return [a for a in self.accounts if username in (None, a["username"])]
 
     def _token(self, prefix: str) -> dict[str, Any]:
         self.issued += 1
-        return {"access_token": f"{prefix}-secret-{self.issued}", "token_type": "Bearer", "expires_in": 3599}
+        token = f"{prefix}-secret-{self.issued}"
+        self.cached = {"access_token": token, "token_type": "Bearer", "expires_in": 3599}
+        self.cached["token_source"] = "cache"
+        return {**self.cached, "token_source": "identity_provider"}
 
     def acquire_token_silent_with_error(self, scopes, account, claims_challenge=None, **kwargs):
         self.calls.append(("silent", account, claims_challenge))
         if claims_challenge:
             if not self.claims_ok:
-                return {
-                    "error": "interaction_required",
-                    "error_description": "AADSTS50076: MFA required.\nTrace",
-                }
+                description = "AADSTS50076: MFA required.\nTrace ID: 1"
+                return {"error": "interaction_required", "error_description": description}
             return self._token("compliant")
+        if self.cached:
+            return dict(self.cached)
         return self._token("plain") if self.silent else None
 
 
@@ -63,6 +71,8 @@ class FakeConfidentialApp(FakeApp):
 
     def acquire_token_for_client(self, scopes, claims_challenge=None):
         self.calls.append(("for_client", None, claims_challenge))
+        if self.cached and not claims_challenge:
+            return dict(self.cached)
         return self._token("compliant" if claims_challenge else "app")
 
 

@@ -88,6 +88,20 @@ def test_conditional_access_switched_on_mid_loop_is_met_with_one_retry(idp, app)
     assert (counts("api"), counts("token")) == (5, 1)
 
 
+def test_requests_in_flight_when_the_policy_starts_share_one_claims_token(idp, app):
+    session = requests.Session()
+    auth = BearerAuth(app, [idp.api_scope])
+    # Both prepared with the same cached token, as concurrent requests in a thread pool would be.
+    first, second = (session.prepare_request(requests.Request("GET", idp.api_url, auth=auth)) for _ in "12")
+    idp.conditional_access = True
+    counts = Counts(idp)
+    assert session.send(first).status_code == 200
+    response = session.send(second)
+    assert response.status_code == 200
+    assert [r.status_code for r in response.history] == [401]
+    assert (counts("api"), counts("token")) == (4, 1)
+
+
 def test_an_unsatisfiable_challenge_returns_the_401_with_an_explanation_and_no_storm(idp, app, caplog):
     session = requests.Session()
     session.auth = BearerAuth(app, [idp.api_scope])

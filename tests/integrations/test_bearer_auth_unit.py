@@ -28,7 +28,7 @@ def test_each_request_acquires_silently_and_attaches_the_bearer_token():
     statuses = [session.get(URL).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
     assert [call[0] for call in app.calls] == ["silent"] * 3
-    assert [auth for auth, _ in api.seen] == [f"Bearer plain-secret-{n}" for n in (1, 2, 3)]
+    assert [auth for auth, _ in api.seen] == ["Bearer plain-secret-1"] * 3
 
 
 def test_claims_challenge_met_silently_is_retried_once_with_the_compliant_token():
@@ -38,7 +38,9 @@ def test_claims_challenge_met_silently_is_retried_once_with_the_compliant_token(
     assert [r.status_code for r in response.history] == [401]
     assert len(api.seen) == 2
     assert api.seen[1][0] == "Bearer compliant-secret-2"
-    assert claims_of(app.calls[1]) == ACRS_CLAIMS
+    # First a look at the cache (another request may have met the challenge), then the claims.
+    assert [call[2] is None for call in app.calls] == [True, True, False]
+    assert claims_of(app.calls[2]) == ACRS_CLAIMS
     assert response.request.headers["Authorization"] == "Bearer compliant-secret-2"
 
 
@@ -48,7 +50,7 @@ def test_unmet_challenge_returns_the_401_once_and_explains_without_secrets(caplo
         response = session_with(api).get(URL, auth=BearerAuth(app, ["api://x/Read"]))
     assert response.status_code == 401
     assert len(api.seen) == 1
-    assert [call[0] for call in app.calls] == ["silent", "silent"]
+    assert [call[0] for call in app.calls] == ["silent", "silent", "silent"]
     [record] = caplog.records
     message = record.getMessage()
     assert "access_token.acrs = c1" in message
@@ -87,7 +89,7 @@ def test_a_second_401_after_the_retry_is_returned_not_retried_again(caplog):
         response = session_with(api).get(URL, auth=BearerAuth(app, ["api://x/Read"]))
     assert response.status_code == 401
     assert len(api.seen) == 2
-    assert len(app.calls) == 2
+    assert len(app.calls) == 3
     assert "still answered 401 after one retry" in caplog.text
 
 
@@ -97,6 +99,19 @@ def test_a_401_without_claims_challenge_is_returned_as_is():
     assert response.status_code == 401
     assert len(api.seen) == 1
     assert len(app.calls) == 1
+
+
+def test_a_challenge_met_meanwhile_by_another_request_reuses_its_token():
+    app, api = FakeApp(), FakeAPI()
+    session = session_with(api)
+    auth = BearerAuth(app, ["api://x/Read"])
+    first, second = (session.prepare_request(requests.Request("GET", URL, auth=auth)) for _ in range(2))
+    assert session.send(first).status_code == 200
+    claims_calls = sum(call[2] is not None for call in app.calls)
+    response = session.send(second)  # sent with the old token, as a concurrent request would be
+    assert response.status_code == 200
+    assert [auth for auth, _ in api.seen] == ["Bearer plain-secret-1", "Bearer compliant-secret-2"] * 2
+    assert sum(call[2] is not None for call in app.calls) == claims_calls == 1
 
 
 def test_a_generator_body_is_not_replayed(caplog):
@@ -145,6 +160,8 @@ def test_confidential_client_without_account_uses_client_credentials_also_for_cl
     response = session_with(api).get(URL, auth=as_requests_auth(app, ["api://x/.default"]))
     assert response.status_code == 200
     assert [(kind, claims is not None) for kind, _, claims in app.calls] == [
+        ("silent", False),
+        ("for_client", False),
         ("silent", False),
         ("for_client", False),
         ("for_client", True),
