@@ -19,8 +19,9 @@ poll, without ``Retry-After``                                                   
 - The retry (``nbauth.core.retry``) runs before the throttle sees anything: a 503 that the retry turned into a
   token is never recorded; when both attempts fail, the second, final reply is recorded. (MSAL never retries a
   5xx; it records the first reply. Its throttle then starts from the same reply nbauth returns.)
-- **nbauth:** the grant secret in the key includes the device code (MSAL hashes only a refresh token, auth
-  code or username, so two device flows share one key); a 2xx reply is never recorded under a
+- The grant secret comes from ``RequestContext.grant_secret`` (refresh token, device code, auth code,
+  username), not from guessing among form fields as MSAL does (it finds a device code only because its poll
+  also sends it as ``code``). **nbauth:** a 2xx reply is never recorded under a
   ``Retry-After`` (it may carry tokens, and the http cache must never hold a secret); ``Retry-After`` may be
   an HTTP-date (MSAL reads integers only); the ``Retry-After`` rule covers GETs too (a discovery 503 is
   replayed like a token 503).
