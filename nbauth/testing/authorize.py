@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -43,6 +44,9 @@ def authorize_endpoint(idp: LocalIdentityProvider, request: Request, tenant: str
         scopes = _check(idp, params)
     except _RedirectError as failure:
         return _respond(params, _error_fields(failure, params))
+    signed_in = _has_session(idp, request)
+    if params.get("prompt") == "none" and signed_in:
+        return _respond(params, _success_fields(idp, params))  # silent sign-in on the browser's session
     if params.get("prompt") == "none" and idp.auto_approve is None:
         failure = _RedirectError(
             "login_required", 50058, "A silent sign-in request was sent but no user is signed in."
@@ -120,7 +124,28 @@ def _submit(idp: LocalIdentityProvider, request: Request) -> Reply:
         fields = _success_fields(idp, params)
     with idp.state.lock:
         idp.state.sign_ins.pop(form["request_id"], None)
-    return _respond(params, fields)
+    reply = _respond(params, fields)
+    if "code" in fields:  # the browser now has a session: a later prompt=none succeeds without the page
+        session = secrets.token_urlsafe(24)
+        with idp.state.lock:
+            idp.state.sessions.add(session)
+        idp.state.remember(session)
+        reply.headers.append(("Set-Cookie", f"{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax"))
+    return reply
+
+
+SESSION_COOKIE = "nbauth_idp_session"
+
+
+def _has_session(idp: LocalIdentityProvider, request: Request) -> bool:
+    cookies = SimpleCookie()
+    try:
+        cookies.load(request.headers.get("Cookie", ""))
+    except CookieError:
+        return False
+    morsel = cookies.get(SESSION_COOKIE)
+    with idp.state.lock:
+        return morsel is not None and morsel.value in idp.state.sessions
 
 
 _BAD_PASSWORD = "AADSTS50126: Error validating credentials due to invalid username or password."  # noqa: S105 (a message)

@@ -10,6 +10,8 @@ AADSTS50126 message. The result goes to the client's ``redirect_uri``:
 
 * ``response_mode=query`` (default): 302 to ``redirect_uri?code=...&state=...&session_state=...`` (or
   ``error``, ``error_description``, ``error_subcode=cancel``, ``state``);
+* ``prompt=none`` answers without the page when the browser has the session cookie a sign-in set (the
+  same ``requests.Session``), else with ``error=login_required``;
 * ``response_mode=form_post``: 200 with ``<form id="response" method="post" action="{redirect_uri}">`` holding
   the same values as hidden inputs, submitted by a script.
 

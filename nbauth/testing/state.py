@@ -68,6 +68,7 @@ class ProviderState:
         self.refresh_tokens: dict[str, RefreshRecord] = {}
         self.sign_ins: dict[str, PendingSignIn] = {}  # by request id (a hidden form field)
         self.issued: set[str] = set()
+        self.sessions: set[str] = set()  # browser sessions (cookie values) after a sign-in on the page
 
     def remember(self, *values: str | None) -> None:
         with self.lock:

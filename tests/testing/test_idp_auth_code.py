@@ -176,3 +176,19 @@ def test_refresh_and_expiry_on_the_providers_clock(local_idp, fake_clock):
     expired = call_api(local_idp, body["access_token"])
     assert expired.status_code == 401
     assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
+
+
+def test_prompt_none_uses_the_browser_session_from_a_sign_in(local_idp):
+    verifier, challenge = pkce_pair()
+    browser = requests.Session()
+    sign_in(authorize_url(local_idp, challenge), username=local_idp.username, password=local_idp.password,
+            session=browser)  # fmt: skip
+    silent = browser.get(
+        authorize_url(local_idp, challenge, prompt="none"), allow_redirects=False, timeout=10
+    )
+    code = parse_qs(urlsplit(silent.headers["Location"]).query)["code"][0]
+    assert redeem_code(local_idp, code, verifier).status_code == 200
+    stranger = requests.get(
+        authorize_url(local_idp, challenge, prompt="none"), allow_redirects=False, timeout=10
+    )
+    assert parse_qs(urlsplit(stranger.headers["Location"]).query)["error"] == ["login_required"]
