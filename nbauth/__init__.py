@@ -15,6 +15,14 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "PublicClientApplication": "nbauth.core.application",
     "ConfidentialClientApplication": "nbauth.core.application",
+    "claims_challenge_from_www_authenticate": "nbauth.core.claims",
+    "merge_client_capabilities": "nbauth.core.claims",
+    "decode_claims": "nbauth.core.claims",
+    "TokenResult": "nbauth.core.results",
+    "ErrorResult": "nbauth.core.results",
+    "DeviceFlow": "nbauth.core.results",
+    "AuthCodeFlow": "nbauth.core.results",
+    "is_error": "nbauth.core.results",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__", "load_ipython_extension"]
