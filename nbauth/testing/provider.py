@@ -77,6 +77,11 @@ class LocalIdentityProvider:
     number of seconds approves device codes that long after they were issued (``0``: at once) and answers the
     sign-in page without showing it, as the demo user. ``clock`` (epoch seconds) dates tokens and expires
     codes, so a shared :class:`~nbauth.testing.FakeClock` lets tests cross expiry instantly.
+
+    Settable while running: ``conditional_access`` (see :mod:`nbauth.testing.conditional_access`),
+    ``auto_approve``, ``token_lifetime``, ``refresh_in``, ``code_lifetime`` (600 s), ``device_code_lifetime``
+    (900 s) and ``device_code_interval`` (5 s). The demo user's password and the confidential client's secret
+    are made afresh for each provider (``describe()`` lists them).
     """
 
     api_scope = f"{API_URI}/Data.Read"
