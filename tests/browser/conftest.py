@@ -1,0 +1,152 @@
+"""JupyterLab on 127.0.0.1 with a token, and headless Chromium driven by Playwright (sync API).
+
+Needs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.widgets.kernels import ROOT, write_kernelspecs
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+
+# JupyterLab settings that keep it quick and quiet: no news or update checks, and widget state saved into the
+# notebook (so the tests can search it for secrets).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                          "checkForUpdates": False},
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
+}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("JupyterLab exited while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("JupyterLab did not answer in time")
+
+
+class Lab:
+    def __init__(self, url: str, token: str, root: Path) -> None:
+        self.url, self.token, self.root = url, token, root
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}"
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (scripts/ensure-chromium.sh)")
+    base = tmp_path_factory.mktemp("lab")
+    root, data, settings = base / "root", base / "data", base / "settings"
+    root.mkdir()
+    write_kernelspecs(data / "kernels")
+    for name, value in LAB_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    token, port = secrets.token_hex(16), _free_port()
+    env = dict(os.environ, JUPYTER_PATH=str(data), JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), JUPYTER_CONFIG_DIR=str(base / "config"),
+               JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+               PYTHONPATH=str(ROOT))  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",  # no package-index lookups
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]  # fmt: skip
+    log = (base / "lab.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_answering(f"{url}/api/status?token={token}", process)
+        yield Lab(url, token, root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def context(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        yield context
+    finally:
+        if request.node.stash.get(FAILED, False):  # keep what the page showed when the test failed
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for number, page in enumerate(context.pages):
+                name = f"{request.node.name}-FAILED-{number}.png".replace("[", "-").replace("]", "")
+                page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, state: str) -> None:
+        name = f"{request.node.name}-{state}.png".replace("[", "-").replace("]", "")
+        page.screenshot(path=str(ARTIFACTS / name))
+
+    return take

@@ -1,0 +1,185 @@
+"""The widgets in JupyterLab 4, in headless Chromium: sign-in, Cancel, throttle countdown, claims prompt.
+
+Screenshots of each state go to test-artifacts/screenshots/. The Cancel test runs against both kernel
+generations: the awaited form on ipykernel 7, the synchronous ``wait()`` (jupyter-ui-poll) on ipykernel 6.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.notebook import (
+    cell,
+    open_notebook,
+    output_text,
+    run_cell,
+    save,
+    saved_text,
+    write_notebook,
+)
+from tests.widgets.kernels import kernel_params
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def idp():
+    testing = pytest.importorskip("nbauth.testing")
+    with testing.LocalIdentityProvider() as provider:
+        if hasattr(provider, "device_code_interval"):
+            provider.device_code_interval = 1  # quick polls keep the suite short
+        yield provider
+
+
+def setup_cell(idp) -> str:
+    return (
+        "from nbauth import PublicClientApplication\n"
+        "from nbauth.notebook.widgets import SignInWidget, ClaimsChallengePrompt\n"
+        f"app = PublicClientApplication({idp.public_client_id!r}, authority={idp.authority!r})\n"
+        f"scopes = [{idp.api_scope!r}]\n"
+        "print('ready')"
+    )
+
+
+def approve_on_provider_page(context, idp, owner) -> None:
+    """Open the verification link (a new tab) and approve the code there, as a person would."""
+    user_code = owner.locator(".nbauth-user-code").inner_text().strip()
+    with context.expect_page() as opened:
+        owner.locator(".nbauth-verification-link").click()
+    provider_page = opened.value
+    provider_page.wait_for_load_state()
+    provider_page.fill("#user_code", user_code)
+    provider_page.click("#devicecode button[type=submit]")
+    provider_page.fill("#username", idp.username)
+    provider_page.fill("#password", idp.password)
+    provider_page.click("button[value=approve]")
+    provider_page.wait_for_load_state()
+    provider_page.close()
+
+
+def test_device_code_sign_in_in_jupyterlab(lab, context, idp, screenshot):
+    path = write_notebook(
+        lab.root, "signin.ipynb", [setup_cell(idp), "w = SignInWidget(app, scopes)\nw"], "ipykernel7"
+    )
+    page = context.new_page()
+    open_notebook(page, lab, "signin.ipynb")
+    run_cell(page, 0)
+    run_cell(page, 1)
+    widget = cell(page, 1)
+    widget.locator(".nbauth-user-code").wait_for(timeout=30_000)
+    screenshot(page, "1-waiting")
+    approve_on_provider_page(context, idp, widget)
+    widget.locator(".nbauth-signed-in").wait_for(timeout=30_000)
+    screenshot(page, "2-signed-in")
+    assert idp.username in widget.inner_text()
+    assert widget.locator(".nbauth-user-code").count() == 0  # the code left the page with the flow
+    save(page)
+    text = saved_text(path)
+    assert not [s for s in idp.issued_secrets() if s and s in text]
+
+
+@pytest.mark.parametrize("kernel", kernel_params())
+def test_cancel_stops_polling(lab, context, idp, screenshot, kernel):
+    wait = "r = await w2" if kernel == "ipykernel7" else "r = w2.wait(120)"
+    cells = [setup_cell(idp), f"w2 = SignInWidget(app, scopes)\ndisplay(w2)\n{wait}",
+             "w2._thread.join(10)\nprint('alive', w2._thread.is_alive(), r['error'])", "print('again')"]  # fmt: skip
+    write_notebook(lab.root, f"cancel-{kernel}.ipynb", cells, kernel)
+    page = context.new_page()
+    open_notebook(page, lab, f"cancel-{kernel}.ipynb")
+    run_cell(page, 0)
+    run_cell(page, 1, wait=False)
+    widget = cell(page, 1)
+    widget.locator(".nbauth-user-code").wait_for(timeout=30_000)
+    while idp.requests_to("token") == 0:  # polling has started
+        page.wait_for_timeout(100)
+    screenshot(page, "1-polling")
+    widget.get_by_role("button", name="Cancel").click()
+    widget.get_by_text("Sign-in cancelled").wait_for(timeout=10_000)
+    screenshot(page, "2-cancelled")
+    run_cell(page, 2)
+    assert "alive False authentication_cancelled" in output_text(page, 2)
+    polls = idp.requests_to("token")
+    run_cell(page, 3)
+    assert idp.requests_to("token") == polls  # the poller is gone: the count stopped increasing
+
+
+THROTTLE_CELL = """
+from nbauth.core import throttle
+from nbauth.notebook.widgets import ThrottleCountdown
+cache = {}
+request = throttle.Request(method="POST", url=URL, data={"grant_type": "refresh_token"}, endpoint="token",
+    client_id="demo-client", public_client=True, scopes=("api://nbauth-demo/Data.Read",), grant_secret="rt",
+    device_code_poll=False)
+throttle.Throttle(cache).record(request, 429, {"Retry-After": "4"}, {"error": "temporarily_unavailable",
+    "error_description": "Too many requests", "http_status": 429})
+entry, = throttle.throttle_entries(cache)
+calls = []
+t = ThrottleCountdown(entry, cache, retry=lambda: calls.append(1) or {"error": "invalid_grant",
+    "error_description": "AADSTS70000: the grant was rejected"})
+t
+"""
+
+
+def test_throttle_countdown_ticks_and_enables_try_again(lab, context, screenshot):
+    code = THROTTLE_CELL.replace("URL", repr("http://127.0.0.1:9/tenant/oauth2/v2.0/token"))
+    write_notebook(lab.root, "throttle.ipynb", [code, "print('calls', len(calls))"], "ipykernel7")
+    page = context.new_page()
+    open_notebook(page, lab, "throttle.ipynb")
+    run_cell(page, 0)
+    widget = cell(page, 0)
+    seconds = widget.locator(".nbauth-seconds")
+    seconds.wait_for(timeout=10_000)
+    first = int(seconds.inner_text())
+    screenshot(page, "1-counting")
+    # the widget replaces its HTML on every tick, so look the number up afresh each time
+    page.wait_for_function(
+        "([cell, n]) => { const el = cell.querySelector('.nbauth-seconds');"
+        " return el !== null && parseInt(el.textContent) < n; }",
+        arg=[widget.element_handle(), first],
+    )
+    screenshot(page, "2-ticked")
+    button = widget.get_by_role("button", name="Try again")
+    page.wait_for_function("el => !el.disabled", arg=button.element_handle(), timeout=15_000)
+    screenshot(page, "3-ready")
+    button.click()
+    widget.locator(".nbauth-error").wait_for(timeout=10_000)
+    screenshot(page, "4-retried")
+    run_cell(page, 1)
+    assert "calls 1" in output_text(page, 1)
+
+
+def test_claims_challenge_sign_in_from_the_api_401(lab, context, idp, screenshot):
+    idp.conditional_access = True
+    cells = [
+        setup_cell(idp),
+        "flow = app.initiate_device_flow(scopes)\nprint('flow', 'user_code' in flow)",
+        "import requests\nfrom nbauth.core.claims import claims_challenge_from_www_authenticate\n"
+        "first = app.acquire_token_by_device_flow(flow)\n"
+        f"reply = requests.get({idp.api_url!r}, headers={{'Authorization': 'Bearer ' + first['access_token']}}"
+        ")\n"
+        "challenge = claims_challenge_from_www_authenticate(reply.headers['WWW-Authenticate'])\n"
+        "print('api', reply.status_code)\n"
+        "p = ClaimsChallengePrompt(app, scopes, challenge)\np",
+        "r = await p\n"
+        f"print('api', requests.get({idp.api_url!r}, "
+        "headers={'Authorization': 'Bearer ' + r['access_token']})"
+        ".status_code)",
+    ]
+    write_notebook(lab.root, "claims.ipynb", cells, "ipykernel7")
+    page = context.new_page()
+    open_notebook(page, lab, "claims.ipynb")
+    run_cell(page, 0)
+    run_cell(page, 1)
+    idp.approve_device_code()
+    run_cell(page, 2)
+    assert "api 401" in output_text(page, 2)
+    prompt = cell(page, 2)
+    prompt.get_by_text("authentication context").wait_for(timeout=10_000)
+    screenshot(page, "1-prompt")
+    prompt.get_by_role("button", name="Sign in to satisfy the policy").click()
+    prompt.locator(".nbauth-user-code").wait_for(timeout=30_000)
+    approve_on_provider_page(context, idp, prompt)
+    prompt.get_by_text("The policy is satisfied").wait_for(timeout=30_000)
+    screenshot(page, "2-satisfied")
+    run_cell(page, 3)
+    assert "api 200" in output_text(page, 3)
