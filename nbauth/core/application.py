@@ -65,6 +65,7 @@ class ClientApplication:
         self._authority = Authority(authority, oidc_authority=oidc_authority)
         self.token_cache = token_cache if token_cache is not None else _default_cache()
         self.http_cache: MutableMapping[str, Any] = http_cache if http_cache is not None else {}
+        self.clock = clock  # shared with integrations (e.g. the Azure credential) that report expiry times
         self._sleep = sleep
         self._open_browser = open_browser
         capabilities = _capabilities(client_capabilities)

@@ -68,6 +68,9 @@ def initiate(
         "client_info": None if client.authority.is_oidc else "1",
         **auth_params,
     }
+    if auth_params.get("login_hint"):
+        # Entra routes the sign-in to the user's home region by this hint, as MSAL sends it.
+        params["X-AnchorMailbox"] = f"UPN:{auth_params['login_hint']}"
     query = urlencode({k: v for k, v in params.items() if v is not None})
     separator = "&" if "?" in endpoints.authorization_endpoint else "?"
     flow.update(
