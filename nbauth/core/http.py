@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nbauth.core.retry import DEFAULT_RETRY_POLICY, Failure, RetryPolicy
-from nbauth.core.throttle import Request, Throttle, parse_retry_after
+from nbauth.core.throttle import Request, Throttle, parse_retry_after, safe_url
 
 if TYPE_CHECKING:
     import requests
@@ -133,7 +133,10 @@ class HttpPipeline:
         if replay is not None:
             return HttpReply(replay.status, _Headers(replay.headers), replay.result, replayed=True)
         reply = self._send_with_retry(method, url, data=data, headers=headers, context=context)
-        throttle.record(request, reply.status, reply.headers, reply.result)
+        try:
+            throttle.record(request, reply.status, reply.headers, reply.result)
+        except Exception as exc:  # a full disk or a locked cache file must not cost the caller the reply
+            logger.warning("could not record the reply in the http cache: %s", type(exc).__name__)
         return reply
 
     @property
@@ -168,10 +171,14 @@ class HttpPipeline:
                 single_use=context.single_use,
             )
             what = outcome.failure or f"HTTP {status}"
-            logger.debug("%s %s (%s): attempt %d -> %s", method, url, context.endpoint, attempt, what)
+            logger.debug(
+                "%s %s (%s): attempt %d -> %s", method, safe_url(url), context.endpoint, attempt, what
+            )
             if delay is None:
                 return outcome.reply
-            logger.info("%s %s: %s, retrying once in %.1f s", method, url, _describe(outcome), delay)
+            logger.info(
+                "%s %s: %s, retrying once in %.1f s", method, safe_url(url), _describe(outcome), delay
+            )
             if delay > 0:
                 self.sleep(delay)
             attempt += 1

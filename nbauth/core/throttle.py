@@ -42,7 +42,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 logger = logging.getLogger("nbauth.throttle")
@@ -99,12 +99,12 @@ class Request:
 
     method: str
     url: str
-    data: Mapping[str, str] | None
+    data: Mapping[str, str] | None = field(repr=False)  # request params: secrets inside
     endpoint: str
     client_id: str
     public_client: bool
     scopes: tuple[str, ...]
-    grant_secret: str | None
+    grant_secret: str | None = field(repr=False)
     device_code_poll: bool
 
 
@@ -138,14 +138,9 @@ class Throttle:
             if record is not None:
                 remaining = record["expires_at"] - now
                 if record["kind"] != "discovery":
-                    logger.info(
-                        "%s %s: replaying HTTP %s (%s) for %d more seconds, no request sent",
-                        request.method, request.url, record["status"], record["result"].get("error", "ok"),
-                        int(remaining + 0.999),
-                    )  # fmt: skip
-                return Replay(
-                    record["status"], dict(record["headers"]), copy.deepcopy(record["result"]), remaining
-                )
+                    _log_replay(request, record, remaining)
+                result = copy.deepcopy(record["result"])
+                return Replay(record["status"], dict(record["headers"]), result, remaining)
         return None
 
     def record(
@@ -169,7 +164,7 @@ class Throttle:
             logger.info(
                 "%s %s answered HTTP %s: replaying it for %d seconds",
                 request.method,
-                request.url,
+                safe_url(request.url),
                 status,
                 seconds,
             )
@@ -189,6 +184,17 @@ class Throttle:
         with _LOCK:
             self.mapping.pop(key, None)
         return None
+
+
+def _log_replay(request: Request, record: dict[str, Any], remaining: float) -> None:
+    logger.info(
+        "%s %s: replaying HTTP %s (%s) for %d more seconds, no request sent",
+        request.method,
+        safe_url(request.url),
+        record["status"],
+        record["result"].get("error", "ok"),
+        int(remaining + 0.999),
+    )
 
 
 def throttle_entries(
@@ -243,6 +249,11 @@ def parse_retry_after(value: str | None, *, now: float) -> int | None:
 
         when = when.replace(tzinfo=UTC)
     return max(0, round(when.timestamp() - now))
+
+
+def safe_url(url: str) -> str:
+    """A URL for logs: no query string or fragment (they may carry state, codes or signatures)."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def sha256_hex(text: str | None) -> str:

@@ -293,3 +293,22 @@ def test_a_shelve_works_as_http_cache_across_reopen(clock, tmp_path):
         assert round(throttle_entries(shelf, now=clock())[0].remaining(clock())) == 20
         clock.advance(20)
         assert post(pipe).result == OK and len(adapter.sent) == 1
+
+
+class BrokenCache(dict):
+    def __setitem__(self, key, value):
+        raise OSError("disk full")
+
+
+def test_a_cache_that_cannot_be_written_costs_the_throttle_not_the_reply(clock, caplog):
+    pipe, adapter, _ = make(clock, reply(429, SLOW, {"Retry-After": "30"}), cache=BrokenCache())
+    with caplog.at_level(logging.WARNING, logger="nbauth"):
+        assert post(pipe).result == {**SLOW, "http_status": 429}
+    assert "could not record" in caplog.text and len(adapter.sent) == 1
+
+
+def test_requests_and_contexts_do_not_show_secrets():
+    request = throttle.Request(
+        "POST", TOKEN_URL, {"refresh_token": "rt-secret-1"}, "token", "c1", True, (), "rt-secret-1", False
+    )
+    assert "rt-secret" not in repr(request) and "rt-secret" not in repr(refresh())
