@@ -15,6 +15,10 @@ Every reply, whatever went wrong on the wire, comes back as a ``dict``:
   refused/reset, DNS, TLS, timeout              ``network_error``
   ============================================  ===========================  ==========================
 
+:meth:`HttpPipeline.send` is the only way out: the throttle (:mod:`nbauth.core.throttle`) answers from
+``http_cache`` while a window lasts; otherwise the request goes out, is retried once when the failure is
+transient (:mod:`nbauth.core.retry`), and the final reply is offered to the throttle to record.
+
 ``requests`` is imported here only, and only when the first request is sent, so that ``import nbauth``
 stays cheap.
 """
