@@ -17,6 +17,7 @@ The index holds keys and parsed metadata only; the entries themselves stay in th
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -78,10 +79,39 @@ class AccessTokenIndex:
         return len(self._info)
 
     def rebuild(self, entries: Mapping[str, Any]) -> None:
+        """Index every entry at once: one tight loop, no memo or heap upkeep per token, and the cyclic
+        garbage collector paused (it would otherwise rescan the growing index many times over)."""
         self.__init__()  # type: ignore[misc]
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._bulk_add(entries)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _bulk_add(self, entries: Mapping[str, Any]) -> None:
+        infos, members, postings, expiry = self._info, self._members, self._postings, self._expiry
         for key, entry in entries.items():
-            if isinstance(entry, dict):
-                self.add(key, entry)
+            if not isinstance(entry, dict):
+                continue
+            info = info_of(entry)
+            partition = info.partition
+            keys = members.get(partition)
+            if keys is None:
+                keys = members[partition] = set()
+                postings[partition] = {}
+            keys.add(key)
+            by_scope = postings[partition]
+            for scope in info.scopes:
+                holders = by_scope.get(scope)
+                if holders is None:
+                    by_scope[scope] = {key}
+                else:
+                    holders.add(key)
+            infos[key] = info
+            expiry.append((info.expires_on, key))
+        heapq.heapify(expiry)
 
     def add(self, key: str, entry: Mapping[str, Any]) -> None:
         if key in self._info:
@@ -114,8 +144,8 @@ class AccessTokenIndex:
         # Memo entries that point at this key are checked on use; the expiry heap entry is dropped lazily.
 
     def find(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
-        """Key of the unexpired plain token in ``partition`` whose scopes include ``scopes`` and which lives
-        longest, or None."""
+        """Key of an unexpired plain token in ``partition`` whose scopes include ``scopes``: the one with
+        exactly these scopes, else the one that lives longest; None when there is none."""
         memo = self._memo.get(partition)
         if memo is not None:
             key = memo.get(scopes)
@@ -141,8 +171,11 @@ class AccessTokenIndex:
         best, best_expiry = None, now
         for key in candidates:
             info = self._info[key]
-            if info.expires_on > best_expiry and info.plain and scopes <= info.scopes:
-                best, best_expiry = key, info.expires_on
+            if info.expires_on > now and info.plain and scopes <= info.scopes:
+                if info.scopes == scopes:
+                    return key  # the exact scope set wins, as MSAL's key lookup does
+                if info.expires_on > best_expiry:
+                    best, best_expiry = key, info.expires_on
         return best
 
     def members(self, partition: Partition) -> set[str]:

@@ -158,23 +158,14 @@ class TokenCache:
         exact scope set first, otherwise the stored superset that lives longest. None when there is none."""
         requested = frozenset(scopes)
         partition = partition_of(home_account_id, environment, client_id, realm)
-        exact_key = "-".join(
-            (partition[0], partition[1], _AT, client_id, realm, " ".join(sorted(requested)))
-        ).lower()
         with self._lock:
             self._sync_for_read()
             tokens = self._cache.get(_AT, {})
-            entry = tokens.get(exact_key)
-            if entry is not None and isinstance(entry, dict):
-                info = info_of(entry)
-                if (
-                    info.partition == partition
-                    and info.plain
-                    and info.expires_on > now
-                    and requested <= info.scopes
-                ):
+            if not self._indexed:  # MSAL's key lookup answers exact hits without building the index
+                entry = tokens.get(_exact_key(partition, requested))
+                if entry is not None and _exact_hit(entry, partition, requested, now):
                     return dict(entry)
-            self._ensure_index()
+                self._ensure_index()
             key = self._at_index.find(partition, requested, now)
             return dict(tokens[key]) if key is not None else None
 
@@ -354,6 +345,18 @@ def parse_state(state: str | bytes | None) -> dict[str, Any]:
         if not isinstance(section, dict):
             raise ValueError(f"the token cache section {name!r} is not a JSON object")
     return loaded
+
+
+def _exact_key(partition: tuple[str, ...], scopes: frozenset[str]) -> str:
+    home_account_id, environment, client_id, realm, _ = partition
+    return "-".join((home_account_id, environment, _AT, client_id, realm, " ".join(sorted(scopes)))).lower()
+
+
+def _exact_hit(entry: Any, partition: tuple[str, ...], scopes: frozenset[str], now: float) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    info = info_of(entry)
+    return info.partition == partition and info.plain and info.expires_on > now and scopes <= info.scopes
 
 
 def _int(value: Any) -> int:
