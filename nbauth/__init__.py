@@ -7,9 +7,13 @@ IPython, ipywidgets or traitlets; ``%load_ext nbauth`` loads the notebook layer.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# A library never decides where its logs go; without a handler, warnings would fall through to stderr.
+logging.getLogger("nbauth").addHandler(logging.NullHandler())
 
 # name -> module that defines it
 _EXPORTS: dict[str, str] = {
