@@ -294,9 +294,9 @@ class TokenCache:
         if credential_type != _AT or not all(f in query for f in fields):
             return None  # a scan; small sections, or queries MSAL's application makes rarely
         self._ensure_index()
-        return set(
-            self._at_index.members(partition_of(*(query[f] for f in fields), query.get("ext_cache_key")))
-        )
+        hid, env, client_id, realm = (query[f] for f in fields)
+        partition = partition_of(hid, env, client_id, realm, query.get("ext_cache_key"))
+        return set(self._at_index.members(partition))
 
 
 class SerializableTokenCache(TokenCache):

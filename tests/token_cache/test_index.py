@@ -245,3 +245,33 @@ def test_randomized_generic_find_matches_a_scan():
         )
         found = sorted(at["secret"] for at in cache.find("AccessToken", target, query=query, now=now))
         assert found == expected
+
+
+def test_threads_adding_and_looking_up_concurrently_keep_cache_and_index_consistent():
+    import threading
+
+    cache = SerializableTokenCache()
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            for i in range(100):
+                ev = event(user_response(name, "t"), [f"{name}-{i}", "shared"])
+                cache.add(ev, now=NOW)
+                found = find_at(cache, scopes=[f"{name}-{i}"], home_account_id=f"{name}.t")
+                assert found["secret"] == ev["response"]["access_token"]
+                cache.serialize()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"u{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    state = json.loads(cache.serialize())
+    assert len(state["AccessToken"]) == 400
+    for n in range(4):
+        found = find_at(cache, scopes=["shared"], home_account_id=f"u{n}.t")
+        assert found is not None and found["home_account_id"] == f"u{n}.t"
