@@ -61,7 +61,9 @@ class Lab:
         self.url, self.token, self.root = url, token, root
 
     def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/{name}?token={self.token}"
+        # A workspace of its own, reset, so the page shows this notebook only (not the ones opened before).
+        workspace = Path(name).stem
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
 
 @pytest.fixture(scope="session")

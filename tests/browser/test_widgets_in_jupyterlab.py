@@ -82,7 +82,8 @@ def test_device_code_sign_in_in_jupyterlab(lab, context, idp, screenshot):
 def test_cancel_stops_polling(lab, context, idp, screenshot, kernel):
     wait = "r = await w2" if kernel == "ipykernel7" else "r = w2.wait(120)"
     cells = [setup_cell(idp), f"w2 = SignInWidget(app, scopes)\ndisplay(w2)\n{wait}",
-             "w2._thread.join(10)\nprint('alive', w2._thread.is_alive(), r['error'])", "print('again')"]  # fmt: skip
+             "w2._thread.join(10)\nprint('alive', w2._thread.is_alive(), r['error'])",
+             "print('again')"]  # fmt: skip
     write_notebook(lab.root, f"cancel-{kernel}.ipynb", cells, kernel)
     page = context.new_page()
     open_notebook(page, lab, f"cancel-{kernel}.ipynb")
@@ -155,7 +156,8 @@ def test_claims_challenge_sign_in_from_the_api_401(lab, context, idp, screenshot
         "flow = app.initiate_device_flow(scopes)\nprint('flow', 'user_code' in flow)",
         "import requests\nfrom nbauth.core.claims import claims_challenge_from_www_authenticate\n"
         "first = app.acquire_token_by_device_flow(flow)\n"
-        f"reply = requests.get({idp.api_url!r}, headers={{'Authorization': 'Bearer ' + first['access_token']}}"
+        f"reply = requests.get({idp.api_url!r}, "
+        "headers={'Authorization': 'Bearer ' + first['access_token']}"
         ")\n"
         "challenge = claims_challenge_from_www_authenticate(reply.headers['WWW-Authenticate'])\n"
         "print('api', reply.status_code)\n"
