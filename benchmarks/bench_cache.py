@@ -154,21 +154,6 @@ def session(transport: FakeTransport) -> requests.Session:
 # -- timing ----------
 
 
-def median_seconds(fn: Callable[[], object], *, budget: float = 0.25, repeats: int = 5) -> float:
-    """Median per-call time over ``repeats`` batches sized to take about ``budget`` seconds each."""
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    batch = max(1, min(20_000, int(budget / once)))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        samples.append((time.perf_counter() - start) / batch)
-    return statistics.median(samples)
-
-
 def import_times(runs: int) -> dict[str, float]:
     snippets = {
         "baseline": "pass",
@@ -233,17 +218,34 @@ def bench_hits(sizes) -> dict[tuple[str, int], dict[str, float]]:
     results: dict[tuple[str, int], dict[str, float]] = {}
     for size in sizes:
         state_json = json.dumps(build_state(size))
-        for lib_name in ("nbauth", "msal"):
-            lib = Lib(lib_name, state_json)
-            for case, (kind, scopes) in CASES.items():
+        libs = [Lib("nbauth", state_json), Lib("msal", state_json)]
+        for case, (kind, scopes) in CASES.items():
+            calls = {}
+            for lib in libs:
                 lib.check(kind, scopes)
-                budget = 0.25 if size < 100_000 or lib_name == "nbauth" else 1.0
-                timed = median_seconds(lib.hit(kind, scopes), budget=budget, repeats=5)
-                results.setdefault((case, size), {})[lib_name] = timed
-            del lib
-            gc.collect()
+                calls[lib.name] = lib.hit(kind, scopes)
+            results[(case, size)] = interleaved_medians(calls, budget=0.1 if size < 100_000 else 0.4)
+        del libs
+        gc.collect()
         print(f"  hits at {size:>7,} tokens done", file=sys.stderr)
     return results
+
+
+def interleaved_medians(calls: dict[str, Callable[[], object]], *, budget: float, repeats: int = 7):
+    """Per-call medians, with the libraries' batches alternating so that machine load hits both alike."""
+    batches = {}
+    for name, fn in calls.items():
+        start = time.perf_counter()
+        fn()
+        batches[name] = max(1, min(20_000, int(budget / max(time.perf_counter() - start, 1e-7))))
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            for _ in range(batches[name]):
+                fn()
+            samples[name].append((time.perf_counter() - start) / batches[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def bench_serialization(sizes) -> dict[tuple[str, int], dict[str, float]]:

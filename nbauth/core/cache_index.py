@@ -73,7 +73,7 @@ class AccessTokenIndex:
         self._members: dict[Partition, set[str]] = {}
         self._postings: dict[Partition, dict[str, set[str]]] = {}
         self._memo: dict[Partition, dict[frozenset[str], str]] = {}
-        self._expiry: list[tuple[int, str]] = []
+        self._expiry: list[tuple[int, str]] | None = []  # None: build it when first needed
 
     def __len__(self) -> int:
         return len(self._info)
@@ -91,27 +91,39 @@ class AccessTokenIndex:
                 gc.enable()
 
     def _bulk_add(self, entries: Mapping[str, Any]) -> None:
-        infos, members, postings, expiry = self._info, self._members, self._postings, self._expiry
+        # info_of() inlined: this loop runs once per cached token when a 100,000-token cache is loaded.
+        infos, members, postings = self._info, self._members, self._postings
+        self._expiry = None  # built by the first pop_expired(), so loading a cache does not pay for it
+        shared: dict[Partition, Partition] = {}  # one tuple per partition, not one per token
+        empty: frozenset[str] = frozenset()
         for key, entry in entries.items():
-            if not isinstance(entry, dict):
+            if type(entry) is not dict:
                 continue
-            info = info_of(entry)
-            partition = info.partition
+            get = entry.get
+            partition = (
+                get("home_account_id") or "",
+                (get("environment") or "").lower(),
+                get("client_id") or "",
+                get("realm") or "",
+                get("ext_cache_key") or "",
+            )
+            partition = shared.setdefault(partition, partition)
+            target = get("target")
+            scopes = frozenset(target.split()) if type(target) is str else empty
+            expires_on = _epoch(get("expires_on"))
+            infos[key] = tuple.__new__(TokenInfo, (partition, scopes, expires_on, "key_id" not in entry))
             keys = members.get(partition)
             if keys is None:
                 keys = members[partition] = set()
                 postings[partition] = {}
             keys.add(key)
             by_scope = postings[partition]
-            for scope in info.scopes:
+            for scope in scopes:
                 holders = by_scope.get(scope)
                 if holders is None:
                     by_scope[scope] = {key}
                 else:
                     holders.add(key)
-            infos[key] = info
-            expiry.append((info.expires_on, key))
-        heapq.heapify(expiry)
 
     def add(self, key: str, entry: Mapping[str, Any]) -> None:
         if key in self._info:
@@ -124,7 +136,8 @@ class AccessTokenIndex:
             postings.setdefault(scope, set()).add(key)
         # A newer token may now be the better answer for queries memoised in this partition.
         self._memo.pop(info.partition, None)
-        heapq.heappush(self._expiry, (info.expires_on, key))
+        if self._expiry is not None:
+            heapq.heappush(self._expiry, (info.expires_on, key))
 
     def discard(self, key: str) -> None:
         info = self._info.pop(key, None)
@@ -186,6 +199,10 @@ class AccessTokenIndex:
 
     def pop_expired(self, now: float) -> list[str]:
         """Keys of tokens that expired before ``now`` (each returned once; the caller removes them)."""
+        if self._expiry is None or len(self._expiry) > 2 * len(self._info) + 64:
+            # (re)build: first use, or replaced keys left too many stale items behind
+            self._expiry = [(info.expires_on, key) for key, info in self._info.items()]
+            heapq.heapify(self._expiry)
         expired = []
         heap = self._expiry
         while heap and heap[0][0] < now:
@@ -193,9 +210,6 @@ class AccessTokenIndex:
             info = self._info.get(key)
             if info is not None and info.expires_on == expires_on:
                 expired.append(key)
-        if len(heap) > 2 * len(self._info) + 64:  # replaced keys leave stale heap items behind
-            self._expiry = [(info.expires_on, key) for key, info in self._info.items()]
-            heapq.heapify(self._expiry)
         return expired
 
 
