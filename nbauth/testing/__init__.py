@@ -10,6 +10,7 @@ with plain ``requests``, and ``python -m nbauth.testing`` to run one from the sh
 """
 
 from nbauth.testing.clock import FakeClock
+from nbauth.testing.demo import demo_provider
 from nbauth.testing.faults import Fault
 from nbauth.testing.forms import HtmlForm, PageError, SignInResult, enter_device_code, read_form, sign_in
 from nbauth.testing.log import LoggedRequest
@@ -23,6 +24,7 @@ __all__ = [
     "LoggedRequest",
     "PageError",
     "SignInResult",
+    "demo_provider",
     "enter_device_code",
     "read_form",
     "sign_in",
