@@ -28,7 +28,7 @@ from typing import Any
 
 from nbauth.core import cache_entries as schema
 from nbauth.core.cache_entries import environment_and_realm, home_account_id_of
-from nbauth.core.cache_index import AccessTokenIndex, GroupIndex, info_of, partition_of
+from nbauth.core.cache_index import AccessTokenIndex, GroupIndex, partition_of
 
 __all__ = [
     "SerializableTokenCache",
@@ -353,10 +353,20 @@ def _exact_key(partition: tuple[str, ...], scopes: frozenset[str]) -> str:
 
 
 def _exact_hit(entry: Any, partition: tuple[str, ...], scopes: frozenset[str], now: float) -> bool:
-    if not isinstance(entry, dict):
+    # The key matched; confirm the fields (keys are lower-cased, fields are not) without building index info.
+    if type(entry) is not dict or "key_id" in entry or entry.get("ext_cache_key"):
         return False
-    info = info_of(entry)
-    return info.partition == partition and info.plain and info.expires_on > now and scopes <= info.scopes
+    get = entry.get
+    fields = (
+        get("home_account_id") or "",
+        (get("environment") or "").lower(),
+        get("client_id"),
+        get("realm"),
+    )
+    if fields != partition[:4] or _int(get("expires_on")) <= now:
+        return False
+    target = get("target")
+    return isinstance(target, str) and scopes <= set(target.split())
 
 
 def _int(value: Any) -> int:
