@@ -8,6 +8,7 @@ The saved .ipynb must hold none of the tokens, codes or secrets the provider iss
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +27,9 @@ CELLS = [
     "%token --wait --timeout 60 -o tok",  # polls the device code; the provider auto-approves
     "%nbauth status",
     "%nbauth accounts",
-    "import requests\nrequests.get(API, headers={'Authorization': 'Bearer ' + tok['access_token']}).json()['name']",
+    "import requests\n"
+    "bearer = {'Authorization': 'Bearer ' + tok['access_token']}\n"
+    "requests.get(API, headers=bearer, timeout=10).json()['name']",
     "tok",
     "%token",  # now from the persisted cache
     "%nbauth signout --all",
@@ -45,12 +48,9 @@ def build_notebook(api_url: str) -> object:
     return notebook
 
 
-def kernel_manager(tmp_path: Path) -> object:
-    """A kernel running this interpreter (so it imports this checkout's nbauth), via a temporary kernelspec."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
-    spec_dir = tmp_path / "kernels" / "nbauth-test"
+def install_kernelspec(jupyter_path: Path) -> None:
+    """A kernelspec running this interpreter (so it imports this checkout's nbauth), in JUPYTER_PATH."""
+    spec_dir = jupyter_path / "kernels" / "nbauth-test"
     spec_dir.mkdir(parents=True)
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -59,8 +59,15 @@ def kernel_manager(tmp_path: Path) -> object:
         "env": {"PYTHONPATH": str(ROOT)},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
-    return KernelManager(kernel_name="nbauth-test", kernel_spec_manager=specs)
+
+
+# nbclient runs in its own process, as papermill or a CI job would; its zmq sockets stay out of this one.
+RUNNER = """
+import sys, nbformat, nbclient
+notebook = nbformat.read(sys.argv[1], as_version=4)
+nbclient.NotebookClient(notebook, timeout=120, kernel_name="nbauth-test").execute()
+nbformat.write(notebook, sys.argv[1])
+"""
 
 
 def outputs_text(cell: dict) -> str:
@@ -80,12 +87,16 @@ def test_magics_in_a_batch_kernel_leave_no_secret_in_the_saved_notebook(tmp_path
         monkeypatch.setenv("NBAUTH_HTTP_CACHE", str(tmp_path / "throttle.sqlite"))
         for name in ("AZURE_CLIENT_SECRET", "NBAUTH_INTERACTIVE", "JPY_SESSION_NAME"):
             monkeypatch.delenv(name, raising=False)
-        notebook = build_notebook(idp.api_url)
-        client = nbclient.NotebookClient(notebook, km=kernel_manager(tmp_path), timeout=120)
-        client.execute()
+        install_kernelspec(tmp_path / "jupyter")
+        monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
         path = tmp_path / "magics_demo.ipynb"
-        nbformat.write(notebook, path)
+        nbformat.write(build_notebook(idp.api_url), path)
+        run = subprocess.run(
+            [sys.executable, "-c", RUNNER, str(path)], capture_output=True, text=True, timeout=240
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
         saved = path.read_text()
+        notebook = nbformat.reads(saved, as_version=4)
         secrets = idp.issued_secrets()
 
     cells = notebook.cells
