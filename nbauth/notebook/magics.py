@@ -117,8 +117,16 @@ class NbAuthMagics(Magics):
         except ValueError as error:  # misuse reported by the application (bad scopes, bad authority)
             raise UsageError(str(error)) from None
         if isinstance(result, dict) or result is None:
-            return results.wrap(result, received_at=self.session.clock())
+            context = {"scopes": request.scopes, "account": self.account_name(app, request)}
+            return results.wrap(result, received_at=self.session.clock(), context=context)
         return result  # the sign-in widget, completing in the background
+
+    @staticmethod
+    def account_name(app: Any, request: Request) -> str | None:
+        if request.account or flows.is_confidential(app):
+            return request.account
+        accounts = list(app.get_accounts())
+        return str(accounts[0].get("username")) if len(accounts) == 1 else None
 
     # -- %token / %%token -----------------------------------------------------------------------------------
 

@@ -135,14 +135,18 @@ def _when(epoch: float) -> str:
 
 def token_rows(result: Any, now: float | None = None) -> list[Row]:
     claims = result.get("id_token_claims") or {}
+    asked = getattr(result, "context", {})
     rows: list[Row] = []
-    account = claims.get("preferred_username") or claims.get("name") or claims.get("sub")
+    account = (
+        claims.get("preferred_username") or claims.get("name") or claims.get("sub") or asked.get("account")
+    )
     if account:
         rows.append(("account", account))
     if claims.get("tid"):
         rows.append(("tenant", claims["tid"]))
-    if result.get("scope"):
-        rows.append(("scopes", result["scope"]))
+    scopes = result.get("scope") or " ".join(asked.get("scopes") or ())
+    if scopes:
+        rows.append(("scopes", scopes))
     remaining = result.remaining(now) if hasattr(result, "remaining") else result.get("expires_in")
     if remaining is not None:
         received = getattr(result, "received_at", time.time())

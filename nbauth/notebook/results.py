@@ -51,9 +51,17 @@ def _masked_value(key: str, value: Any) -> Any:
 class _SafeDict(dict):  # type: ignore[type-arg]
     """A dict whose every representation masks secrets."""
 
-    def __init__(self, *args: Any, received_at: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        received_at: float | None = None,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.received_at = time.time() if received_at is None else received_at
+        # What was asked for (account, scopes): a cache hit's dict carries neither, the view shows both.
+        self.context = dict(context or {})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({masked(self)!r})"
@@ -67,7 +75,7 @@ class _SafeDict(dict):  # type: ignore[type-arg]
         raise NotImplementedError
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (dict(self),), {"received_at": self.received_at})
+        return (type(self), (dict(self),), {"received_at": self.received_at, "context": self.context})
 
 
 class TokenResult(_SafeDict):
@@ -105,15 +113,21 @@ class ErrorResult(_SafeDict):
         return error_html(self)
 
 
-def wrap(result: Mapping[str, Any] | None, *, received_at: float | None = None) -> TokenResult | ErrorResult:
+def wrap(
+    result: Mapping[str, Any] | None,
+    *,
+    received_at: float | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> TokenResult | ErrorResult:
     """The displayable form of any result dict (``None`` from a silent call becomes an error)."""
     if result is None:
         return ErrorResult(
             error="interaction_required",
             error_description="Nothing usable is cached for these scopes; sign in first.",
             received_at=received_at,
+            context=context,
         )
     if isinstance(result, TokenResult | ErrorResult):
         return result
     cls = TokenResult if "access_token" in result and "error" not in result else ErrorResult
-    return cls(result, received_at=received_at)
+    return cls(result, received_at=received_at, context=context)

@@ -83,6 +83,7 @@ def test_silent_second_call_and_force_refresh(signed, idp):
     token_requests = idp.requests_to("token")
     cached = signed.line("%token")
     assert cached["token_source"] == "cache" and idp.requests_to("token") == token_requests
+    assert "ada@contoso.example" in cached.as_text() and idp.api_scope in cached._repr_html_()
     fresh = signed.line("%token --force-refresh --account ada@contoso.example")
     assert fresh["token_source"] == "identity_provider" and idp.requests_to("token") == token_requests + 1
     assert fresh["access_token"] != cached["access_token"]
