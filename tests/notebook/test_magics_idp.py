@@ -7,6 +7,7 @@ token, code and secret the provider issued.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -255,3 +256,48 @@ def test_as_requests_returns_an_auth_object_that_calls_the_api(signed, idp):
     auth = signed.line("%token --as requests -o auth")
     assert signed.ip.user_ns["auth"] is auth
     assert requests.get(idp.api_url, auth=auth, timeout=10).status_code == 200
+
+
+def browser_that_approves(url: str) -> bool:
+    """A browser on the kernel's machine: the provider auto-approves; the page posts the code to loopback."""
+
+    def visit() -> None:
+        page = requests.get(url, timeout=10).text
+        action = re.search(r'id="response" method="post" action="([^"]+)"', page).group(1)
+        fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page))
+        requests.post(action.replace("&amp;", "&"), data=fields, timeout=10)
+
+    threading.Thread(target=visit, daemon=True).start()
+    return True
+
+
+def test_browser_flow_with_an_nbauth_application(shell, idp):
+    from nbauth import PublicClientApplication
+
+    app = PublicClientApplication(
+        idp.public_client_id, authority=idp.authority, open_browser=browser_that_approves
+    )
+    shell.ip.user_ns["app"] = app
+    shell.settings.interactive = True
+    result = shell.line(f"%token --app app --flow browser --timeout 30 {idp.api_scope}")
+    assert isinstance(result, TokenResult), result
+    final = shell.outputs()[-1]
+    assert final["update"] and "Signed in" in final["data"]["text/plain"]
+    assert idp.requests_to("authorize") >= 1
+    assert_no_secret(shell, idp, result)
+
+
+def test_caches_persist_across_extension_reloads(shell, idp, tmp_path):
+    for settings_shell in (1, 2):
+        shell.settings.token_cache_path = str(tmp_path / "tokens.json")
+        shell.settings.http_cache_path = str(tmp_path / "throttle.sqlite")
+        shell.settings.authority, shell.settings.client_id = idp.authority, idp.public_client_id
+        shell.settings.scopes = [idp.api_scope]
+        if settings_shell == 1:
+            sign_in(shell)
+            assert "tokens.json" in shell.line("%nbauth status").text
+            shell.line("%unload_ext nbauth")
+            shell.line("%load_ext nbauth")
+    assert shell.line("%token")["token_source"] == "cache"  # a new session read the persisted cache
+    assert "ada@contoso.example" in shell.line("%nbauth accounts").text
+    assert not [s for s in idp.issued_secrets() if s in shell.all_text()]
