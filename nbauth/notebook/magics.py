@@ -121,6 +121,23 @@ class NbAuthMagics(Magics):
             return results.wrap(result, received_at=self.session.clock(), context=context)
         return result  # the sign-in widget, completing in the background
 
+    def show_throttle(self, app: Any, retry: Any) -> None:
+        """In a live front end, a countdown for each throttle window now holding this client back."""
+        if not self.frontend().widgets:
+            return
+        try:
+            from nbauth.core.throttle import throttle_entries
+            from nbauth.notebook.widgets import ThrottleCountdown
+        except ImportError:
+            return
+        cache = getattr(app, "http_cache", None)
+        if cache is None:
+            return
+        for entry in throttle_entries(
+            cache, now=self.session.clock(), client_id=getattr(app, "client_id", None)
+        ):
+            display(ThrottleCountdown(entry, cache, retry=retry, clock=self.session.clock))
+
     @staticmethod
     def account_name(app: Any, request: Request) -> str | None:
         if request.account or flows.is_confidential(app):
@@ -155,6 +172,8 @@ class NbAuthMagics(Magics):
         app, request = self.target(args)
         store = (lambda result: self.shell.user_ns.__setitem__(out, results.wrap(result))) if out else None
         result = self.acquire(app, request, on_result=store, timeout=args.timeout)
+        if isinstance(result, results.ErrorResult):
+            self.show_throttle(app, lambda: dict(self.acquire(app, request, timeout=args.timeout)))
         if args.as_ and isinstance(result, results.TokenResult):
             result = self.auth_object(args.as_, app, request)
         if out and (isinstance(result, dict) or args.as_):  # a widget fills the variable when it ends

@@ -46,3 +46,22 @@ def test_with_widgets_token_returns_the_sign_in_widget_which_fills_the_variable(
         assert shell.ip.user_ns["tok"]["access_token"] == result["access_token"]
         assert result["access_token"] not in repr(shell.ip.user_ns["tok"])
         assert shell.line(f"%token {idp.api_scope}")["token_source"] == "cache"
+
+
+def test_a_throttled_token_shows_a_countdown_when_widgets_are_live(shell, monkeypatch):
+    pytest.importorskip("nbauth.notebook.widgets.throttle")
+    from nbauth.testing import Fault
+
+    with LocalIdentityProvider() as idp:
+        monkeypatch.setenv("DEMO_APP_SECRET", idp.client_secret)
+        shell.settings.client_secret_env = "DEMO_APP_SECRET"
+        shell.settings.interactive, shell.settings.widgets = True, True
+        idp.faults.add("token", Fault.status(429, retry_after=90))
+        line = (
+            f"%token --client-id {idp.confidential_client_id} --authority {idp.authority} {idp.api_app_scope}"
+        )
+        assert "error" in shell.line(line)
+        countdowns = [o for o in shell.outputs() if "application/vnd.jupyter.widget-view+json" in o["data"]]
+        assert len(countdowns) == 1
+        assert "429" in shell.all_text() or "throttl" in shell.all_text().lower()
+        assert idp.client_secret not in shell.all_text()
