@@ -4,48 +4,33 @@ The public API is loaded on first use (PEP 562), so ``import nbauth`` costs almo
 IPython, ipywidgets or traitlets; ``%load_ext nbauth`` loads the notebook layer.
 """
 
+# The TYPE_CHECKING imports below exist for type checkers and editors; __all__ is built from EXPORTS.
+# ruff: noqa: F401
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING, Any
+
+from nbauth._lazy import lazy_exports
+from nbauth.core import EXPORTS as CORE_EXPORTS  # a table only: no core module loads here
 
 __version__ = "0.1.0"
 
 # A library never decides where its logs go; without a handler, warnings would fall through to stderr.
 logging.getLogger("nbauth").addHandler(logging.NullHandler())
 
-# name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    "PublicClientApplication": "nbauth.core.application",
-    "ConfidentialClientApplication": "nbauth.core.application",
-    "claims_challenge_from_www_authenticate": "nbauth.core.claims",
-    "merge_client_capabilities": "nbauth.core.claims",
-    "decode_claims": "nbauth.core.claims",
-    "TokenResult": "nbauth.core.results",
-    "ErrorResult": "nbauth.core.results",
-    "DeviceFlow": "nbauth.core.results",
-    "AuthCodeFlow": "nbauth.core.results",
-    "is_error": "nbauth.core.results",
+EXPORTS: dict[str, str] = {
+    **CORE_EXPORTS,  # the core client, re-exported
+    "BearerAuth": "nbauth.integrations",  # requests
+    "NbAuthCredential": "nbauth.integrations",  # the Azure SDK (nbauth[azure])
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__", "load_ipython_extension"]
+__all__ = sorted([*EXPORTS, "__version__", "load_ipython_extension", "unload_ipython_extension"])
+__getattr__, __dir__ = lazy_exports(__name__, globals(), EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nbauth.core.application import ConfidentialClientApplication, PublicClientApplication
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nbauth' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+    from nbauth.core import *  # noqa: F403
+    from nbauth.integrations import BearerAuth, NbAuthCredential
 
 
 def load_ipython_extension(ipython: Any) -> None:

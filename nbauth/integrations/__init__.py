@@ -11,9 +11,10 @@ Names load on first use, so importing this package pulls in neither ``requests``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from nbauth._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from nbauth.integrations._live import live_integrations
@@ -37,13 +38,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nbauth.integrations' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 def as_requests_auth(
