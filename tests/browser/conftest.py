@@ -66,10 +66,10 @@ class Lab:
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (scripts/ensure-chromium.sh)")
+        pytest.fail("Chromium is not installed: run scripts/ensure-chromium.sh (scripts/test does)")
     base = tmp_path_factory.mktemp("lab")
     root, data, settings = base / "root", base / "data", base / "settings"
     root.mkdir()
@@ -106,7 +106,7 @@ def lab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync API keeps a loop running in this thread until closed
 def browser():
     from playwright.sync_api import sync_playwright
 

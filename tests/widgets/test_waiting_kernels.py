@@ -58,17 +58,19 @@ def run(client, code: str, timeout: float = 30) -> tuple[str, str]:
 
 def drain_stdout(client, msg_id: str) -> str:
     out = []
-    while True:
+    deadline = time.monotonic() + 30  # a loaded machine can be slow to publish; idle ends the wait
+    while time.monotonic() < deadline:
         try:
-            msg = client.get_iopub_msg(timeout=2)
+            msg = client.get_iopub_msg(timeout=1)
         except Empty:
-            return "".join(out)
+            continue
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if msg["msg_type"] == "stream":
             out.append(msg["content"]["text"])
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             return "".join(out)
+    return "".join(out)
 
 
 def click(client, model_id: str) -> None:
