@@ -139,14 +139,11 @@ class ClientApplication:
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         """A token from the cache or a silent refresh; ``None`` when neither worked (MSAL's contract)."""
-        result = self.acquire_token_silent_with_error(
-            scopes,
-            account,
-            authority=authority,
-            force_refresh=force_refresh,
-            claims_challenge=claims_challenge,
-            **kwargs,
-        )
+        if account and not force_refresh and claims_challenge is None:
+            hit = silent.cached(self._client, scopes, account)  # a cache hit costs no more than this
+            if hit is not None:
+                return hit
+        result = self._silent(scopes, account, force_refresh, claims_challenge)
         return result if result and "error" not in result else None
 
     def acquire_token_silent_with_error(
@@ -159,6 +156,19 @@ class ClientApplication:
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         """Like :meth:`acquire_token_silent`, but a failed refresh returns its error dict, not ``None``."""
+        if account and not force_refresh and claims_challenge is None:
+            hit = silent.cached(self._client, scopes, account)
+            if hit is not None:
+                return hit
+        return self._silent(scopes, account, force_refresh, claims_challenge)
+
+    def _silent(
+        self,
+        scopes: list[str],
+        account: Mapping[str, Any] | None,
+        force_refresh: bool,
+        claims_challenge: str | None,
+    ) -> dict[str, Any] | None:
         chosen = validate_scopes(scopes)
         self._client.claims(claims_challenge)  # validate before anything else
         if not account:
@@ -337,6 +347,10 @@ class ConfidentialClientApplication(ClientApplication):
         """A token for the application itself (client credentials), from the cache when one is still good."""
         if kwargs.get("force_refresh"):
             raise ValueError("acquire_token_for_client() does not take force_refresh (as in MSAL).")
+        if claims_challenge is None:
+            hit = silent.cached(self._client, scopes, None)  # a cache hit costs no more than this
+            if hit is not None:
+                return hit
         chosen = validate_scopes(scopes)
         self._client.claims(claims_challenge)
         result = silent.acquire(self._client, chosen, None, claims_challenge=claims_challenge)

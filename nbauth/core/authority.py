@@ -58,6 +58,9 @@ class Authority:
                 "or pass oidc_authority= for a generic OpenID Connect provider."
             )
         self._endpoints: Endpoints | None = None
+        # The realm MSAL keys access tokens with; known with the endpoints (a domain-name tenant's token
+        # endpoint names the tenant id, so the authority URL alone does not tell it).
+        self.realm: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -74,8 +77,14 @@ class Authority:
                 found = self._discover(pipeline, context)
                 if isinstance(found, dict):
                     return found
+                self.realm = realm_of(found.token_endpoint)  # before _endpoints: readers check that first
                 self._endpoints = found
             return self._endpoints
+
+    @property
+    def known_endpoints(self) -> Endpoints | None:
+        """The endpoints when discovery already succeeded (no lock, no I/O), else None."""
+        return self._endpoints
 
     def _discover(self, pipeline: HttpPipeline, context: RequestContext) -> Endpoints | dict[str, Any]:
         metadata = pipeline.get(self.metadata_url, context=context)
@@ -105,6 +114,12 @@ class Authority:
     def __repr__(self) -> str:
         kind = "oidc_authority" if self.is_oidc else "authority"
         return f"Authority({kind}={self.url!r})"
+
+
+def realm_of(token_endpoint: str) -> str:
+    """The realm MSAL keys access tokens with: the first path segment of the token endpoint."""
+    path = urlsplit(token_endpoint).path.strip("/")
+    return path.split("/")[0] if path else ""
 
 
 def _validated_url(raw: Any, name: str) -> str:

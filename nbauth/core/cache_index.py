@@ -45,6 +45,27 @@ def partition_of(
     )
 
 
+class AccessTokenQuery(NamedTuple):
+    """One access-token lookup, prepared once: an application keeps it for every later call with the same
+    account and scopes, so a cache hit does not rebuild keys and sets."""
+
+    partition: Partition
+    scopes: frozenset[str]
+    key: str  # MSAL's key of the token with exactly these scopes (lower-cased)
+    target: str  # these scopes as MSAL stores them: sorted, space-joined
+
+
+def access_token_query(
+    home_account_id: Any, environment: Any, client_id: Any, realm: Any, scopes: Iterable[str]
+) -> AccessTokenQuery:
+    partition = partition_of(home_account_id, environment, client_id, realm)
+    requested = frozenset(scopes)
+    target = " ".join(sorted(requested))
+    hid, env, cid, rlm, _ = partition
+    key = "-".join((hid, env, "AccessToken", cid, rlm, target)).lower()
+    return AccessTokenQuery(partition, requested, key, target)
+
+
 def _epoch(value: Any) -> int:
     try:
         return int(value)
@@ -156,19 +177,20 @@ class AccessTokenIndex:
             self._memo.pop(info.partition, None)
         # Memo entries that point at this key are checked on use; the expiry heap entry is dropped lazily.
 
-    def find(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
-        """Key of an unexpired plain token in ``partition`` whose scopes include ``scopes``: the one with
-        exactly these scopes, else the one that lives longest; None when there is none."""
+    def find(self, partition: Partition, scopes: frozenset[str], now: float) -> tuple[str, int] | None:
+        """(key, expires_on) of an unexpired plain token in ``partition`` whose scopes include ``scopes``:
+        the one with exactly these scopes, else the one that lives longest; None when there is none."""
         memo = self._memo.get(partition)
         if memo is not None:
-            key = memo.get(scopes)
-            info = self._info.get(key) if key is not None else None
-            if info is not None and info.expires_on > now:
-                return key
+            known = memo.get(scopes)
+            info = self._info.get(known) if known is not None else None
+            if known is not None and info is not None and info.expires_on > now:
+                return known, info.expires_on
         key = self._scan(partition, scopes, now)
-        if key is not None:
-            self._memo.setdefault(partition, {})[scopes] = key
-        return key
+        if key is None:
+            return None
+        self._memo.setdefault(partition, {})[scopes] = key
+        return key, self._info[key].expires_on
 
     def _scan(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
         postings = self._postings.get(partition)

@@ -83,6 +83,7 @@ class TokenClient:
         self.capabilities = list(capabilities or [])
         self.token_cache = token_cache
         self.clock = clock
+        self.queries: dict[tuple[Any, ...], Any] = {}  # silent.cached(): prepared cache queries
 
     @property
     def public_client(self) -> bool:
@@ -93,6 +94,9 @@ class TokenClient:
         return merge_client_capabilities(claims_challenge, self.capabilities)
 
     def endpoints(self, scopes: Iterable[str] = ()) -> Endpoints | dict[str, Any]:
+        known = self.authority.known_endpoints
+        if known is not None:  # after the first call: no request context to build
+            return known
         context = self._context("discovery", scopes)
         return self.authority.endpoints(self.pipeline, context)
 
@@ -143,7 +147,7 @@ class TokenClient:
         if vetoed is not None:
             return vetoed
         if self.token_cache is not None:
-            endpoints = self.authority.endpoints(self.pipeline, self._context("discovery", scope_list))
+            endpoints = self.endpoints(scope_list)
             assert not isinstance(endpoints, dict)  # request_token succeeded, so discovery did
             event = token_event(
                 self,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from nbauth.core.oauth2 import GRANT_REFRESH_TOKEN, TokenClient, user_scopes
+from nbauth.core.cache_index import AccessTokenQuery, access_token_query
+from nbauth.core.oauth2 import GRANT_REFRESH_TOKEN, TokenClient, user_scopes, validate_scopes
 from nbauth.core.results import EXPIRY_MARGIN, from_cache
 
 # MSAL hides these Entra suberrors behind an empty "classification" (MSAL issue #57).
@@ -29,6 +29,60 @@ _QUIET_SUBERRORS = frozenset(
 )
 
 Fetch = Callable[[], "dict[str, Any] | None"]
+# Prepared cache queries per application, keyed by (home_account_id, *scopes); an application sees a handful.
+_QUERY_MEMO_LIMIT = 256
+
+
+def cached(client: TokenClient, scopes: Any, account: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The fast path of a silent call: a cached token fresh enough to return as is, else None (then
+    :func:`acquire` runs the whole protocol). Misused ``scopes`` raise ``ValueError`` as in :func:`acquire`.
+
+    Once discovery has succeeded everything but the clock and the cache lookup is per application: the
+    realm is known and the cache query (key, scope set) for these scopes and this account is kept.
+    """
+    home_account_id = account.get("home_account_id") if account else None
+    realm = client.authority.realm
+    cache = client.token_cache
+    if realm is None or cache is None:
+        return None  # discovery first, or no cache: the whole protocol
+    query = _query(client, scopes, home_account_id, realm)
+    lookup = getattr(cache, "lookup_access_token", None)
+    if lookup is None:
+        return None  # another kind of cache: acquire() uses its find_access_token
+    now = client.clock()
+    found = lookup(query, now)
+    if found is None:
+        return None
+    entry, expires_on = found
+    if expires_on - now < EXPIRY_MARGIN:
+        return None
+    refresh_on = entry.get("refresh_on")
+    if refresh_on and int(refresh_on) < now:
+        return None  # aging: acquire() refreshes, and falls back to this token when that fails
+    return from_cache(entry, now=now)
+
+
+def _query(client: TokenClient, scopes: Any, home_account_id: str | None, realm: str) -> AccessTokenQuery:
+    """The prepared cache query, validating ``scopes`` the first time these scopes are seen."""
+    queries: dict[tuple[Any, ...], AccessTokenQuery] = client.queries
+    key = None
+    if type(scopes) is list or type(scopes) is tuple:
+        key = (home_account_id, *scopes)
+        try:
+            query = queries.get(key)
+        except TypeError:  # an unhashable item: validate_scopes says what is wrong
+            query = key = None
+        if query is not None:
+            return query  # only validated scopes are ever stored
+    requested = validate_scopes(scopes)
+    query = access_token_query(
+        home_account_id, client.authority.environment, client.client_id, realm, requested
+    )
+    if key is not None:
+        if len(queries) >= _QUERY_MEMO_LIMIT:
+            queries.clear()
+        queries[key] = query
+    return query
 
 
 def acquire(
@@ -46,7 +100,7 @@ def acquire(
     home_account_id = account.get("home_account_id") if account else None
     fallback = None
     if not (force_refresh or claims_challenge):
-        fallback, fresh = _cached(client, endpoints.token_endpoint, scopes, home_account_id)
+        fallback, fresh = _cached(client, scopes, home_account_id)
         if fresh:
             return fallback
     if account:
@@ -75,7 +129,7 @@ def classify(result: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _cached(
-    client: TokenClient, token_endpoint: str, scopes: list[str], home_account_id: str | None
+    client: TokenClient, scopes: list[str], home_account_id: str | None
 ) -> tuple[dict[str, Any] | None, bool]:
     """(cached result or None, whether it is fresh enough to return without refreshing)."""
     if client.token_cache is None:
@@ -84,7 +138,7 @@ def _cached(
     entry = client.token_cache.find_access_token(
         client_id=client.client_id,
         environment=client.authority.environment,
-        realm=realm_of(token_endpoint),
+        realm=client.authority.realm or "",
         scopes=scopes,
         home_account_id=home_account_id,
         now=now,
@@ -117,9 +171,3 @@ def _refresh(
         # Like MSAL: a silent refresh must not resurrect an account removed meanwhile.
         event_extra={"skip_account_creation": True},
     )
-
-
-def realm_of(token_endpoint: str) -> str:
-    """The realm MSAL keys access tokens with: the first path segment of the token endpoint."""
-    path = urlsplit(token_endpoint).path.strip("/")
-    return path.split("/")[0] if path else ""

@@ -28,16 +28,25 @@ from typing import Any
 
 from nbauth.core import cache_entries as schema
 from nbauth.core.cache_entries import environment_and_realm, home_account_id_of
-from nbauth.core.cache_index import AccessTokenIndex, GroupIndex, partition_of
+from nbauth.core.cache_index import (
+    AccessTokenIndex,
+    AccessTokenQuery,
+    GroupIndex,
+    access_token_query,
+    partition_of,
+)
 
 __all__ = [
+    "AccessTokenQuery",
     "SerializableTokenCache",
     "TokenCache",
+    "access_token_query",
     "environment_and_realm",
     "home_account_id_of",
 ]
 
 _AT, _RT = schema.ACCESS_TOKEN, schema.REFRESH_TOKEN
+_EMPTY: dict[str, Any] = {}  # read-only stand-in for a missing section
 
 
 class TokenCache:
@@ -156,18 +165,29 @@ class TokenCache:
     ) -> dict[str, Any] | None:
         """An unexpired bearer access token (a copy of the MSAL entry) whose scopes include ``scopes``; the
         exact scope set first, otherwise the stored superset that lives longest. None when there is none."""
-        requested = frozenset(scopes)
-        partition = partition_of(home_account_id, environment, client_id, realm)
+        query = access_token_query(home_account_id, environment, client_id, realm, scopes)
+        found = self.lookup_access_token(query, now)
+        return dict(found[0]) if found is not None else None
+
+    def lookup_access_token(self, query: AccessTokenQuery, now: float) -> tuple[dict[str, Any], int] | None:
+        """:meth:`find_access_token` for a prepared query: ``(entry, expires_on)`` or None.
+
+        The entry is the stored dict itself, not a copy (what an application's cache hit needs): read it,
+        never change it. Stored entries are replaced, never changed in place, so reading it after the call
+        is safe.
+        """
         with self._lock:
             self._sync_for_read()
-            tokens = self._cache.get(_AT, {})
+            tokens = self._cache.get(_AT, _EMPTY)
             if not self._indexed:  # MSAL's key lookup answers exact hits without building the index
-                entry = tokens.get(_exact_key(partition, requested))
-                if entry is not None and _exact_hit(entry, partition, requested, now):
-                    return dict(entry)
+                entry = tokens.get(query.key)
+                if entry is not None:
+                    expires_on = _exact_hit(entry, query, now)
+                    if expires_on:
+                        return entry, expires_on
                 self._ensure_index()
-            key = self._at_index.find(partition, requested, now)
-            return dict(tokens[key]) if key is not None else None
+            found = self._at_index.find(query.partition, query.scopes, now)
+            return (tokens[found[0]], found[1]) if found is not None else None
 
     def find_refresh_token(
         self, *, client_id: str, environment: str, home_account_id: str
@@ -347,26 +367,27 @@ def parse_state(state: str | bytes | None) -> dict[str, Any]:
     return loaded
 
 
-def _exact_key(partition: tuple[str, ...], scopes: frozenset[str]) -> str:
-    home_account_id, environment, client_id, realm, _ = partition
-    return "-".join((home_account_id, environment, _AT, client_id, realm, " ".join(sorted(scopes)))).lower()
-
-
-def _exact_hit(entry: Any, partition: tuple[str, ...], scopes: frozenset[str], now: float) -> bool:
-    # The key matched; confirm the fields (keys are lower-cased, fields are not) without building index info.
+def _exact_hit(entry: Any, query: AccessTokenQuery, now: float) -> int:
+    """The entry's expiry when it answers ``query`` (0 when not). The key matched; confirm the fields
+    (keys are lower-cased, fields are not) without building index info."""
     if type(entry) is not dict or "key_id" in entry or entry.get("ext_cache_key"):
-        return False
+        return 0
     get = entry.get
-    fields = (
-        get("home_account_id") or "",
-        (get("environment") or "").lower(),
-        get("client_id"),
-        get("realm"),
-    )
-    if fields != partition[:4] or _int(get("expires_on")) <= now:
-        return False
+    partition = query.partition
+    if (
+        (get("home_account_id") or "") != partition[0]
+        or (get("environment") or "").lower() != partition[1]
+        or get("client_id") != partition[2]
+        or get("realm") != partition[3]
+    ):
+        return 0
+    expires_on = _int(get("expires_on"))
+    if expires_on <= now:
+        return 0
     target = get("target")
-    return isinstance(target, str) and scopes <= set(target.split())
+    if target == query.target or (isinstance(target, str) and query.scopes <= set(target.split())):
+        return expires_on
+    return 0
 
 
 def _int(value: Any) -> int:
