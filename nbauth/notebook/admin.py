@@ -10,7 +10,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from nbauth.notebook.frontend import detect
 from nbauth.notebook.profiles import resolve
-from nbauth.notebook.render import View, view_grid, view_rows
+from nbauth.notebook.render import Pre, View, view_grid, view_rows
 from nbauth.notebook.session import Session
 
 ACTIONS = ("status", "accounts", "signout", "throttle", "settings", "profiles", "use")
@@ -73,6 +73,7 @@ class AdminMagics(Magics):
             ),
             ("signed-in accounts", len({a.get("home_account_id") for _, a in self.accounts()})),
             ("active throttle entries", len(self.throttle_entries())),
+            ("live integrations", live_integrations_text()),
             ("profiles", ", ".join(sorted(session.profiles)) or "(none)"),
             (
                 "token cache",
@@ -107,20 +108,31 @@ class AdminMagics(Magics):
             "Signed out", [("accounts", ", ".join(names) or "(none were signed in)")], "nbauth-signout"
         )
 
-    def throttle_entries(self) -> list[Any]:
+    def throttle_pairs(self) -> list[tuple[Any, Any]]:
+        """(http cache, entry) for every active throttle entry in the caches the session's apps use."""
         try:
             from nbauth.core.throttle import throttle_entries
         except ImportError:
             return []
         now = self.session.clock()
-        return [entry for cache in self.session.http_caches() for entry in throttle_entries(cache, now=now)]
+        return [(c, entry) for c in self.session.http_caches() for entry in throttle_entries(c, now=now)]
 
-    def do_throttle(self, args: Any) -> View:
+    def throttle_entries(self) -> list[Any]:
+        return [entry for _cache, entry in self.throttle_pairs()]
+
+    def do_throttle(self, args: Any) -> View | None:
         sub, *keys = args.names or ["list"]
         if sub == "clear":
             return self.clear_throttle(keys, args.all)
         if sub != "list" or keys:
             raise UsageError("%nbauth throttle [list] | %nbauth throttle clear KEY... | --all")
+        front = detect(self.shell, self.session.settings.interactive, self.session.settings.widgets)
+        pairs = self.throttle_pairs()
+        if front.widgets and pairs:  # a live countdown per entry; %nbauth throttle clear updates them
+            from nbauth.notebook.live import show_countdowns
+
+            show_countdowns(self.session, pairs)
+            return None
         now = self.session.clock()
         rows = [
             (e.key[:12], e.endpoint, e.client_id, " ".join(e.scopes), e.status, f"{e.remaining(now):.0f} s",
@@ -147,6 +159,10 @@ class AdminMagics(Magics):
             for entry in self.throttle_entries():
                 if any(entry.key.startswith(k) for k in keys):
                     cleared += clear_throttle(cache, entry.key)
+        if self.session.countdowns:  # the countdowns on display say "cleared" now, not at their next tick
+            from nbauth.notebook.live import refresh_countdowns
+
+            refresh_countdowns(self.session)
         return view_rows("Throttle entries cleared", [("cleared", cleared)], "nbauth-throttle-clear")
 
     def do_settings(self, args: Any) -> View:
@@ -180,3 +196,19 @@ class AdminMagics(Magics):
             raise UsageError(f"{args.names[0]!r} is not an application with MSAL's API")
         self.session.default_app = app
         return view_rows("Application", [("using", f"{args.names[0]} ({type(app).__name__})")], "nbauth-use")
+
+
+def live_integrations_text() -> Pre | str:
+    """One line per live ``BearerAuth`` / ``NbAuthCredential`` handed out (``%token --as ...``)."""
+    from nbauth.integrations import live_integrations
+
+    lines = []
+    for live in live_integrations():
+        line = (
+            f"{live['kind']}: client {live['client_id']}, scopes {' '.join(live['scopes'])}, "
+            f"account {live['account'] or '(the application)'}; tokens {live['tokens_acquired']}, "
+            f"claims challenges {live['claims_challenges']}, retries {live['retries']}, "
+            f"failures {live['failures']}"
+        )
+        lines.append(line + (f"; last error {live['last_error']}" if live.get("last_error") else ""))
+    return Pre("\n".join(sorted(lines))) if lines else "(none)"

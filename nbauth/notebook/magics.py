@@ -7,7 +7,9 @@ dicts; bad input raises ``UsageError`` (a message, no traceback).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -15,15 +17,19 @@ from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from nbauth.notebook import flows, results
+from nbauth.notebook import flows, prompt, results
 from nbauth.notebook.challenge import claims_challenge_of, normalize_challenge
 from nbauth.notebook.frontend import Frontend, detect
 from nbauth.notebook.profiles import Request, parse_profile, resolve
+from nbauth.notebook.render import View
 from nbauth.notebook.session import Session
 from nbauth.notebook.settings import FLOWS
 
 _OPTION_KEYS = {"client_id": "client_id", "tenant": "tenant_id", "authority": "authority",
                 "oidc_authority": "oidc_authority", "flow": "flow", "account": "account"}  # fmt: skip
+# Try again on a throttle countdown repeats the acquisition without a person (it runs in a background thread).
+_NOBODY = Frontend(interactive=False, widgets=False, stdin=False,
+                   reason="Try again does not start a sign-in; run %token again")  # fmt: skip
 
 
 def _identifier(name: str | None, what: str) -> str | None:
@@ -57,6 +63,12 @@ _COMMON: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {"type": float, "metavar": "SECONDS", "help": "bound of the wait (NbAuth.wait_timeout)"},
     ),
 ]
+
+
+RERAN = View(
+    "nbauth: re-ran the cell after meeting a claims challenge",
+    "<div class='nbauth-note'>nbauth: re-ran the cell after meeting a claims challenge</div>",
+)
 
 
 @magics_class
@@ -103,7 +115,13 @@ class NbAuthMagics(Magics):
         return app
 
     def acquire(
-        self, app: Any, request: Request, *, on_result: Any = None, timeout: float | None = None
+        self,
+        app: Any,
+        request: Request,
+        *,
+        on_result: Any = None,
+        timeout: float | None = None,
+        frontend: Frontend | None = None,
     ) -> Any:
         settings = self.session.settings
         ui = flows.Ui(
@@ -113,7 +131,7 @@ class NbAuthMagics(Magics):
             on_result=on_result,
         )
         try:
-            result = flows.acquire(app, request, self.frontend(), ui)
+            result = flows.acquire(app, request, frontend or self.frontend(), ui)
         except ValueError as error:  # misuse reported by the application (bad scopes, bad authority)
             raise UsageError(str(error)) from None
         if isinstance(result, dict) or result is None:
@@ -121,22 +139,32 @@ class NbAuthMagics(Magics):
             return results.wrap(result, received_at=self.session.clock(), context=context)
         return result  # the sign-in widget, completing in the background
 
-    def show_throttle(self, app: Any, retry: Any) -> None:
-        """In a live front end, a countdown for each throttle window now holding this client back."""
+    def show_throttle(self, app: Any, request: Request, result: Any, out: str | None) -> list[Any]:
+        """In a live front end, a countdown bound to the throttle entry replaying ``result`` (429 / 5xx)."""
         if not self.frontend().widgets:
-            return
+            return []
         try:
-            from nbauth.core.throttle import throttle_entries
-            from nbauth.notebook.widgets import ThrottleCountdown
-        except ImportError:
-            return
-        cache = getattr(app, "http_cache", None)
-        if cache is None:
-            return
-        for entry in throttle_entries(
-            cache, now=self.session.clock(), client_id=getattr(app, "client_id", None)
-        ):
-            display(ThrottleCountdown(entry, cache, retry=retry, clock=self.session.clock))
+            from nbauth.notebook import live
+
+            pairs = live.matching_entries(
+                [getattr(app, "http_cache", None)], dict(result), client_id=getattr(app, "client_id", None),
+                scopes=request.scopes, now=self.session.clock(),
+            )  # fmt: skip
+        except ImportError:  # no throttle read API or no ipywidgets: the error table says it all
+            return []
+        return live.show_countdowns(self.session, pairs, self.retry_of(app, request, out))
+
+    def retry_of(self, app: Any, request: Request, out: str | None) -> Callable[[], dict[str, Any]]:
+        """The same acquisition again, silently (it fills ``-o NAME`` too): a countdown's Try again."""
+        again = dataclasses.replace(request, wait=None)
+
+        def retry() -> dict[str, Any]:
+            result = self.acquire(app, dataclasses.replace(again), frontend=_NOBODY)
+            if out:
+                self.shell.user_ns[out] = result
+            return dict(result)
+
+        return retry
 
     @staticmethod
     def account_name(app: Any, request: Request) -> str | None:
@@ -173,9 +201,13 @@ class NbAuthMagics(Magics):
         store = (lambda result: self.shell.user_ns.__setitem__(out, results.wrap(result))) if out else None
         result = self.acquire(app, request, on_result=store, timeout=args.timeout)
         if isinstance(result, results.ErrorResult):
-            self.show_throttle(app, lambda: dict(self.acquire(app, request, timeout=args.timeout)))
+            self.show_throttle(app, request, result, out)
         if args.as_ and isinstance(result, results.TokenResult):
             result = self.auth_object(args.as_, app, request)
+        elif isinstance(result, results.TokenResult) and self.frontend().widgets:
+            from nbauth.notebook.live import attach_token_view
+
+            attach_token_view(result, self.session.clock)  # the table, and the expiry ticking under it
         if out and (isinstance(result, dict) or args.as_):  # a widget fills the variable when it ends
             self.shell.user_ns[out] = result
         return result
@@ -184,8 +216,11 @@ class NbAuthMagics(Magics):
         from nbauth import integrations
 
         account = flows.pick_account(app, request.account) if not flows.is_confidential(app) else None
-        if kind == "requests":
-            return integrations.as_requests_auth(app, request.scopes, account)
+        if kind == "requests":  # a 401's claims challenge that needs a person goes to the notebook's prompt
+            on_challenge = prompt.claims_prompt(self, app, request)
+            return integrations.as_requests_auth(
+                app, request.scopes, account, on_claims_challenge=on_challenge
+            )
         try:
             return integrations.as_azure_credential(app, account)
         except ImportError as error:
@@ -210,7 +245,9 @@ class NbAuthMagics(Magics):
 
         If the cell fails with an HTTP 401 whose ``WWW-Authenticate`` carries a claims challenge (an exception
         with a ``.response``, such as ``requests.HTTPError``, or a 401 response as the cell's value), the
-        token is re-acquired once with that challenge and the cell runs again.
+        token is re-acquired once with that challenge (silently, else through the claims prompt where a person
+        can sign in; a batch kernel shows the error instead) and THE WHOLE CELL RUNS AGAIN, once: keep its
+        side effects safe to repeat, or pass ``--no-retry``. A one-line note then says the cell was re-run.
         """
         args = parse_argstring(self.with_token, line)
         var = _identifier(args.var, "-v")
@@ -222,12 +259,23 @@ class NbAuthMagics(Magics):
         value, challenge = self.run_code(cell, retry=not args.no_retry)
         if challenge is None or args.no_retry:
             return value
-        request.claims_challenge, request.force_refresh = challenge, True
-        result = self.acquire(app, request, timeout=args.timeout)
+        result = self.reacquire(app, request, challenge, args.timeout)
         if not isinstance(result, results.TokenResult):
             return result
         self.shell.user_ns[var] = result
-        return self.run_code(cell, retry=False)[0]
+        try:
+            return self.run_code(cell, retry=False)[0]
+        finally:
+            display(RERAN)
+
+    def reacquire(self, app: Any, request: Request, challenge: str, timeout: float | None) -> Any:
+        """A token carrying ``challenge``: silently where possible, else through the claims prompt."""
+        request.claims_challenge, request.force_refresh = challenge, True
+        result = self.acquire(app, dataclasses.replace(request, wait=None), frontend=_NOBODY)
+        if isinstance(result, results.TokenResult):
+            return result
+        prompted = prompt.meet_challenge(self, app, request, challenge, timeout=timeout)
+        return result if prompted is None else results.wrap(prompted, received_at=self.session.clock())
 
     def run_code(self, cell: str, *, retry: bool = True) -> tuple[Any, str | None]:
         """(value of the last expression, claims challenge met) - exceptions without a challenge propagate."""

@@ -133,7 +133,8 @@ def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
-def token_rows(result: Any, now: float | None = None) -> list[Row]:
+def token_rows(result: Any, now: float | None = None, *, live: bool = False) -> list[Row]:
+    """The success view's rows; ``live``: a countdown widget shows the time left, so just the moment here."""
     claims = result.get("id_token_claims") or {}
     asked = getattr(result, "context", {})
     rows: list[Row] = []
@@ -151,7 +152,8 @@ def token_rows(result: Any, now: float | None = None) -> list[Row]:
     if remaining is not None:
         received = getattr(result, "received_at", time.time())
         expiry = received + float(result.get("expires_in", 0))
-        rows.append(("expires", f"in {max(int(remaining), 0)} s (at {_when(expiry)})"))
+        left = f"at {_when(expiry)}" if live else f"in {max(int(remaining), 0)} s (at {_when(expiry)})"
+        rows.append(("expires", left))
     rows.append(("source", result.get("token_source", "")))
     rows.append(("token type", result.get("token_type", "")))
     rows.append(("access_token", mask(result.get("access_token", ""))))
@@ -164,8 +166,9 @@ def token_text(result: Any) -> str:
     return rows_text("Signed in: access token acquired", token_rows(result))
 
 
-def token_html(result: Any) -> str:
-    return rows_html("Signed in: access token acquired", token_rows(result), css_class="nbauth-token")
+def token_html(result: Any, *, live: bool = False) -> str:
+    rows = token_rows(result, live=live)
+    return rows_html("Signed in: access token acquired", rows, css_class="nbauth-token")
 
 
 # -- error results ------------------------------------------------------------------------------------------

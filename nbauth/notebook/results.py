@@ -23,6 +23,7 @@ SECRET_KEYS = frozenset(
         "password",
     }
 )
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _SHOWN_PREFIX = 6
 _SHORTEST_WITH_PREFIX = 24  # a short secret keeps no visible prefix: 6 of 12 characters is too much
 
@@ -62,6 +63,8 @@ class _SafeDict(dict):  # type: ignore[type-arg]
         self.received_at = time.time() if received_at is None else received_at
         # What was asked for (account, scopes): a cache hit's dict carries neither, the view shows both.
         self.context = dict(context or {})
+        # In a live front end, the widget shown instead of the static HTML (see nbauth.notebook.live).
+        self.live_view: Any = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({masked(self)!r})"
@@ -70,6 +73,13 @@ class _SafeDict(dict):  # type: ignore[type-arg]
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.as_text())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """The live widget's view where there is one; IPython adds the text and HTML fallbacks to it."""
+        if self.live_view is None:
+            return None
+        bundle = self.live_view._repr_mimebundle_() or {}
+        return {key: value for key, value in bundle.items() if key == WIDGET_VIEW}
 
     def as_text(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError

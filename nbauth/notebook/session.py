@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -28,6 +29,8 @@ class Session:
         self.profiles: dict[str, dict[str, Any]] = {}
         self.default_app: Any = None  # set by %nbauth use VAR: any object with MSAL's API
         self.notes: dict[str, str] = {}  # fallbacks in use, shown by %nbauth status
+        # Throttle countdowns on display: %nbauth throttle clear updates them at once (weakly held).
+        self.countdowns: weakref.WeakSet[Any] = weakref.WeakSet()
         self._apps: dict[AppConfig, Any] = {}
         self._token_cache: tuple[str, Any] | None = None
         self._http_cache: tuple[str, Any] | None = None
@@ -99,6 +102,7 @@ class Session:
             "token_cache": self.token_cache(),
             "http_cache": self.http_cache(),
             "client_capabilities": list(config.client_capabilities) or None,
+            "clock": self.clock,  # one clock for tokens, throttle windows and the countdowns showing them
         }
         if config.oidc_authority:
             kwargs["oidc_authority"] = config.oidc_authority

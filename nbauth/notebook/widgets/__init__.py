@@ -1,4 +1,4 @@
-"""nbauth's widgets: interactive sign-in, the claims-challenge prompt and the throttle countdown.
+"""nbauth's widgets: interactive sign-in, the claims-challenge prompt, throttle and token-expiry countdowns.
 
 Each is a small state machine with Python-side triggers, makes no HTTP call itself, and keeps every secret out
 of widget state (which can be saved into the notebook file).
@@ -14,6 +14,8 @@ _EXPORTS = {
     "ClaimsChallengePrompt": "nbauth.notebook.widgets.claims",
     "ThrottleCountdown": "nbauth.notebook.widgets.throttle",
     "PendingResult": "nbauth.notebook.widgets._common",
+    "TokenExpiryCountdown": "nbauth.notebook.widgets.expiry",
+    "TokenView": "nbauth.notebook.widgets.expiry",
 }
 
 __all__ = sorted(_EXPORTS)
