@@ -46,7 +46,7 @@ class Shell:
         """Every text and HTML the shell showed, plus the reprs of ``values``, for secret searches."""
         parts = [str(v) for out in self.publisher.outputs for v in out["data"].values()]
         for value in values:
-            parts += [*self.formatted(value).values(), repr(value), str(value)]
+            parts += [*map(str, self.formatted(value).values()), repr(value), str(value)]
         return "\n".join(parts)
 
 
