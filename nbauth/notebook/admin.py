@@ -30,7 +30,11 @@ class AdminMagics(Magics):
     @line_magic
     def nbauth(self, line: str) -> View | None:
         """Manage nbauth: ``%nbauth status | accounts | signout [USER|--all] | throttle [list|clear KEY|--all]
-        | settings | profiles | use VAR``."""
+        | settings | profiles | use VAR``.
+
+        ``status`` also lists the live auth objects handed out by ``%token --as requests|azure``. In a live
+        front end ``throttle`` shows a countdown per active entry (a table otherwise), and ``throttle clear``
+        updates the countdowns already on display."""
         args = parse_argstring(self.nbauth, line)
         return getattr(self, f"do_{args.action}")(args)
 
