@@ -6,8 +6,9 @@ for, the scan is the usual path for user tokens. Here:
 
 - tokens are grouped by *partition* ``(home_account_id, environment, client_id, realm, ext_cache_key)``, the
   fields a lookup must match exactly;
-- inside a partition, each scope has a posting set of the keys of tokens that carry it; a superset lookup only
-  walks the smallest posting set among the requested scopes (usually one or a few tokens);
+- a small partition is scanned directly; in a larger one each scope has a posting set of the keys of tokens
+  that carry it (built by the first lookup there), and a superset lookup only walks the smallest posting set
+  among the requested scopes (usually one or a few tokens);
 - the answer is memoised per (partition, requested scope set), and a partition's memo is dropped whenever a
   token is added to it, so a repeated lookup is two dict probes even when posting sets are large;
 - a heap of expiry times lets :meth:`pop_expired` find expired tokens without a scan.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 Partition = tuple[str, str, str, str, str]
@@ -27,9 +29,13 @@ Partition = tuple[str, str, str, str, str]
 
 class TokenInfo(NamedTuple):
     partition: Partition
-    scopes: frozenset[str]
+    target: str  # the entry's own string: no set per token until a lookup needs one
     expires_on: int
     plain: bool  # not bound to a key (no key_id): a plain bearer token find_access_token may return
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.target.split())
 
 
 def partition_of(
@@ -66,6 +72,20 @@ def access_token_query(
     return AccessTokenQuery(partition, requested, key, target)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large structure is built in one go (loading or indexing
+    a cache): building 100,000 containers would otherwise trigger collections that rescan the growing,
+    cycle-free structure many times over. Restored as it was, also when the build fails."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _epoch(value: Any) -> int:
     try:
         return int(value)
@@ -82,17 +102,59 @@ def info_of(entry: Mapping[str, Any]) -> TokenInfo:
         entry.get("ext_cache_key"),
     )
     target = entry.get("target")
-    scopes = frozenset(target.split()) if isinstance(target, str) else frozenset()
-    return TokenInfo(partition, scopes, _epoch(entry.get("expires_on")), "key_id" not in entry)
+    return TokenInfo(
+        partition,
+        target if isinstance(target, str) else "",
+        _epoch(entry.get("expires_on")),
+        "key_id" not in entry,
+    )
+
+
+# Keys = one key, or a set of keys once there are several: most partitions hold one token (an account's) and
+# most scopes have one holder, so that is one string instead of one set per token.
+_SMALL = 16  # a partition with at most this many tokens is scanned directly, without posting sets
+
+
+def _add_key(groups: dict[Any, str | set[str]], group: Any, key: str) -> None:
+    held = groups.get(group)
+    if held is None:
+        groups[group] = key
+    elif isinstance(held, str):
+        if held != key:
+            groups[group] = {held, key}
+    else:
+        held.add(key)
+
+
+def _discard_key(groups: dict[Any, str | set[str]], group: Any, key: str) -> None:
+    held = groups.get(group)
+    if held is None:
+        return
+    if isinstance(held, str):
+        if held == key:
+            del groups[group]
+        return
+    held.discard(key)
+    if len(held) == 1:
+        groups[group] = next(iter(held))
+    elif not held:
+        del groups[group]
+
+
+def _as_set(held: str | set[str] | None) -> set[str]:
+    if held is None:
+        return set()
+    return {held} if isinstance(held, str) else held
 
 
 class AccessTokenIndex:
-    """Posting sets per partition and scope, a per-partition memo, and an expiry heap."""
+    """Members and (for large partitions) postings per partition, a per-partition memo, an expiry heap."""
 
     def __init__(self) -> None:
         self._info: dict[str, TokenInfo] = {}
-        self._members: dict[Partition, set[str]] = {}
-        self._postings: dict[Partition, dict[str, set[str]]] = {}
+        self._members: dict[Partition, str | set[str]] = {}
+        # scope -> keys, per partition larger than _SMALL; built by the first lookup that needs it
+        self._postings: dict[Partition, dict[str, str | set[str]]] = {}
         self._memo: dict[Partition, dict[frozenset[str], str]] = {}
         self._expiry: list[tuple[int, str]] | None = []  # None: build it when first needed
 
@@ -100,61 +162,59 @@ class AccessTokenIndex:
         return len(self._info)
 
     def rebuild(self, entries: Mapping[str, Any]) -> None:
-        """Index every entry at once: one tight loop, no memo or heap upkeep per token, and the cyclic
-        garbage collector paused (it would otherwise rescan the growing index many times over)."""
+        """Index every entry at once: one tight loop, no memo, heap or posting upkeep per token, and the
+        cyclic garbage collector paused (it would otherwise rescan the growing index many times over)."""
         self.__init__()  # type: ignore[misc]
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             self._bulk_add(entries)
-        finally:
-            if paused:
-                gc.enable()
 
     def _bulk_add(self, entries: Mapping[str, Any]) -> None:
-        # info_of() inlined: this loop runs once per cached token when a 100,000-token cache is loaded.
-        infos, members, postings = self._info, self._members, self._postings
+        # info_of() and add() inlined: this loop runs once per cached token when a 100,000-token cache is
+        # loaded. Entries of one partition share one tuple, found by the raw field values (no lower() per
+        # token).
+        infos, members = self._info, self._members
         self._expiry = None  # built by the first pop_expired(), so loading a cache does not pay for it
-        shared: dict[Partition, Partition] = {}  # one tuple per partition, not one per token
-        empty: frozenset[str] = frozenset()
+        partitions: dict[tuple[Any, ...], Partition] = {}
         for key, entry in entries.items():
             if type(entry) is not dict:
                 continue
             get = entry.get
-            partition = (
-                get("home_account_id") or "",
-                (get("environment") or "").lower(),
-                get("client_id") or "",
-                get("realm") or "",
-                get("ext_cache_key") or "",
+            raw = (
+                get("home_account_id"),
+                get("environment"),
+                get("client_id"),
+                get("realm"),
+                get("ext_cache_key"),
             )
-            partition = shared.setdefault(partition, partition)
+            partition = partitions.get(raw)
+            if partition is None:
+                partition = partitions[raw] = partition_of(*raw)
             target = get("target")
-            scopes = frozenset(target.split()) if type(target) is str else empty
-            expires_on = _epoch(get("expires_on"))
-            infos[key] = tuple.__new__(TokenInfo, (partition, scopes, expires_on, "key_id" not in entry))
-            keys = members.get(partition)
-            if keys is None:
-                keys = members[partition] = set()
-                postings[partition] = {}
-            keys.add(key)
-            by_scope = postings[partition]
-            for scope in scopes:
-                holders = by_scope.get(scope)
-                if holders is None:
-                    by_scope[scope] = {key}
-                else:
-                    holders.add(key)
+            if type(target) is not str:
+                target = ""
+            try:
+                expires_on = int(entry["expires_on"])
+            except (KeyError, TypeError, ValueError):
+                expires_on = 0  # a missing or unreadable expiry counts as expired: the token is never served
+            infos[key] = tuple.__new__(TokenInfo, (partition, target, expires_on, "key_id" not in entry))
+            held = members.get(partition)
+            if held is None:
+                members[partition] = key
+            elif isinstance(held, str):
+                members[partition] = {held, key}
+            else:
+                held.add(key)
 
     def add(self, key: str, entry: Mapping[str, Any]) -> None:
         if key in self._info:
             self.discard(key)
         info = info_of(entry)
         self._info[key] = info
-        self._members.setdefault(info.partition, set()).add(key)
-        postings = self._postings.setdefault(info.partition, {})
-        for scope in info.scopes:
-            postings.setdefault(scope, set()).add(key)
+        _add_key(self._members, info.partition, key)
+        postings = self._postings.get(info.partition)
+        if postings is not None:
+            for scope in info.target.split():
+                _add_key(postings, scope, key)
         # A newer token may now be the better answer for queries memoised in this partition.
         self._memo.pop(info.partition, None)
         if self._expiry is not None:
@@ -164,17 +224,15 @@ class AccessTokenIndex:
         info = self._info.pop(key, None)
         if info is None:
             return
-        members = self._members[info.partition]
-        members.discard(key)
-        postings = self._postings[info.partition]
-        for scope in info.scopes:
-            keys = postings[scope]
-            keys.discard(key)
-            if not keys:
-                del postings[scope]
-        if not members:
-            del self._members[info.partition], self._postings[info.partition]
-            self._memo.pop(info.partition, None)
+        partition = info.partition
+        _discard_key(self._members, partition, key)
+        postings = self._postings.get(partition)
+        if postings is not None:
+            for scope in info.target.split():
+                _discard_key(postings, scope, key)
+        if partition not in self._members:
+            self._postings.pop(partition, None)
+            self._memo.pop(partition, None)
         # Memo entries that point at this key are checked on use; the expiry heap entry is dropped lazily.
 
     def find(self, partition: Partition, scopes: frozenset[str], now: float) -> tuple[str, int] | None:
@@ -192,29 +250,45 @@ class AccessTokenIndex:
         self._memo.setdefault(partition, {})[scopes] = key
         return key, self._info[key].expires_on
 
-    def _scan(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
+    def _candidates(self, partition: Partition, scopes: frozenset[str]) -> Iterable[str]:
+        """Keys that may hold ``scopes``: the partition's few members, or its smallest posting."""
+        held = self._members.get(partition)
+        if held is None or isinstance(held, str):
+            return () if held is None else (held,)
+        if len(held) <= _SMALL or not scopes:
+            return held
         postings = self._postings.get(partition)
         if postings is None:
-            return None
-        if scopes:
-            sets = [postings.get(scope) for scope in scopes]
-            if any(s is None for s in sets):
-                return None
-            candidates: Iterable[str] = min(sets, key=len)  # type: ignore[arg-type]
-        else:
-            candidates = self._members[partition]
+            postings = self._postings[partition] = {}
+            for key in held:
+                for scope in self._info[key].target.split():
+                    _add_key(postings, scope, key)
+        found = []
+        for scope in scopes:
+            keys = postings.get(scope)
+            if keys is None:
+                return ()
+            if isinstance(keys, str):
+                return (keys,)
+            found.append(keys)
+        return min(found, key=len)
+
+    def _scan(self, partition: Partition, scopes: frozenset[str], now: float) -> str | None:
         best, best_expiry = None, now
-        for key in candidates:
+        for key in self._candidates(partition, scopes):
             info = self._info[key]
-            if info.expires_on > now and info.plain and scopes <= info.scopes:
-                if info.scopes == scopes:
+            if info.expires_on <= now or not info.plain:
+                continue
+            have = info.scopes
+            if scopes <= have:
+                if have == scopes:
                     return key  # the exact scope set wins, as MSAL's key lookup does
                 if info.expires_on > best_expiry:
                     best, best_expiry = key, info.expires_on
         return best
 
     def members(self, partition: Partition) -> set[str]:
-        return self._members.get(partition, set())
+        return set(_as_set(self._members.get(partition)))
 
     def partitions(self) -> Iterator[Partition]:
         return iter(self._members)

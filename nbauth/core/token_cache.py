@@ -33,6 +33,7 @@ from nbauth.core.cache_index import (
     AccessTokenQuery,
     GroupIndex,
     access_token_query,
+    collector_paused,
     partition_of,
 )
 
@@ -353,7 +354,8 @@ def parse_state(state: str | bytes | None) -> dict[str, Any]:
         return {}
     problem = None
     try:
-        loaded = json.loads(state)
+        with collector_paused():  # a large cache is 100,000s of new dicts; see cache_index.collector_paused
+            loaded = json.loads(state)
     except (ValueError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         problem = f"the token cache is not valid JSON{where}"
