@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from nbauth.core import cache_index
 from nbauth.core.token_cache import SerializableTokenCache, TokenCache
 
 from ._helpers import app_response, event, user_response
@@ -184,8 +185,11 @@ def random_add(cache: SerializableTokenCache, rng: random.Random, now: int) -> N
     cache.add(ev, now=now)
 
 
+@pytest.mark.parametrize("small", [0, 2, cache_index._SMALL])
 @pytest.mark.parametrize("seed", range(6))
-def test_randomized_index_matches_brute_force(seed):
+def test_randomized_index_matches_brute_force(seed, small, monkeypatch):
+    # small: up to how many tokens a partition is scanned without postings (0: always through postings)
+    monkeypatch.setattr(cache_index, "_SMALL", small)
     rng = random.Random(seed)
     cache = SerializableTokenCache()
     now = NOW
