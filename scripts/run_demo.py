@@ -45,6 +45,8 @@ def start_lab(port: int, token: str, env: dict[str, str], log: IO[bytes]) -> sub
         f"--IdentityProvider.token={token}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
         "jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers often run as root; JupyterLab refuses that otherwise
     return subprocess.Popen(  # noqa: S603
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -60,7 +62,9 @@ def wait_for_lab(url: str, lab: subprocess.Popen[bytes], log_path: str, timeout:
         except OSError:
             time.sleep(0.3)
     tail = Path(log_path).read_text(errors="replace")[-2000:]
-    return f"JupyterLab did not start within {timeout:g} s (log: {log_path}):\n{tail}"
+    exited = lab.poll() is not None
+    why = f"exited with code {lab.returncode}" if exited else f"did not answer within {timeout:g} s"
+    return f"JupyterLab {why} (log: {log_path}):\n{tail}"
 
 
 def main() -> None:
