@@ -33,7 +33,6 @@ from nbauth.core.cache_index import (
     AccessTokenQuery,
     GroupIndex,
     access_token_query,
-    collector_paused,
     partition_of,
 )
 
@@ -354,8 +353,7 @@ def parse_state(state: str | bytes | None) -> dict[str, Any]:
         return {}
     problem = None
     try:
-        with collector_paused():  # a large cache is 100,000s of new dicts; see cache_index.collector_paused
-            loaded = json.loads(state)
+        loaded = json.loads(state)
     except (ValueError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         problem = f"the token cache is not valid JSON{where}"

@@ -1,5 +1,5 @@
 """Loading a serialized cache: errors name the place, never the content; the garbage collector, paused while
-a large cache is parsed or indexed, is left as it was."""
+a large cache is indexed, is left as it was."""
 
 from __future__ import annotations
 
