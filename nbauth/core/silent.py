@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbauth.core.cache_index import AccessTokenQuery, access_token_query
 from nbauth.core.oauth2 import GRANT_REFRESH_TOKEN, TokenClient, user_scopes, validate_scopes
 from nbauth.core.results import EXPIRY_MARGIN, from_cache
+
+if TYPE_CHECKING:
+    from nbauth.core.cache_index import AccessTokenQuery
 
 # MSAL hides these Entra suberrors behind an empty "classification" (MSAL issue #57).
 _QUIET_SUBERRORS = frozenset(
@@ -74,6 +76,8 @@ def _query(client: TokenClient, scopes: Any, home_account_id: str | None, realm:
             query = key = None
         if query is not None:
             return query  # only validated scopes are ever stored
+    from nbauth.core.cache_index import access_token_query  # loaded with the cache, not with the app
+
     requested = validate_scopes(scopes)
     query = access_token_query(
         home_account_id, client.authority.environment, client.client_id, realm, requested

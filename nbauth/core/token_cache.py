@@ -165,9 +165,16 @@ class TokenCache:
     ) -> dict[str, Any] | None:
         """An unexpired bearer access token (a copy of the MSAL entry) whose scopes include ``scopes``; the
         exact scope set first, otherwise the stored superset that lives longest. None when there is none."""
-        query = access_token_query(home_account_id, environment, client_id, realm, scopes)
-        found = self.lookup_access_token(query, now)
-        return dict(found[0]) if found is not None else None
+        requested = frozenset(scopes)
+        with self._lock:
+            self._sync_for_read()
+            if self._indexed:  # the index answers: MSAL's key is not needed
+                partition = partition_of(home_account_id, environment, client_id, realm)
+                found = self._at_index.find(partition, requested, now)
+                return dict(self._cache[_AT][found[0]]) if found is not None else None
+            query = access_token_query(home_account_id, environment, client_id, realm, requested)
+            entry = self._lookup(query, now)
+            return dict(entry[0]) if entry is not None else None
 
     def lookup_access_token(self, query: AccessTokenQuery, now: float) -> tuple[dict[str, Any], int] | None:
         """:meth:`find_access_token` for a prepared query: ``(entry, expires_on)`` or None.
@@ -178,16 +185,19 @@ class TokenCache:
         """
         with self._lock:
             self._sync_for_read()
-            tokens = self._cache.get(_AT, _EMPTY)
-            if not self._indexed:  # MSAL's key lookup answers exact hits without building the index
-                entry = tokens.get(query.key)
-                if entry is not None:
-                    expires_on = _exact_hit(entry, query, now)
-                    if expires_on:
-                        return entry, expires_on
-                self._ensure_index()
-            found = self._at_index.find(query.partition, query.scopes, now)
-            return (tokens[found[0]], found[1]) if found is not None else None
+            return self._lookup(query, now)
+
+    def _lookup(self, query: AccessTokenQuery, now: float) -> tuple[dict[str, Any], int] | None:
+        tokens = self._cache.get(_AT, _EMPTY)
+        if not self._indexed:  # MSAL's key lookup answers exact hits without building the index
+            entry = tokens.get(query.key)
+            if entry is not None:
+                expires_on = _exact_hit(entry, query, now)
+                if expires_on:
+                    return entry, expires_on
+            self._ensure_index()
+        found = self._at_index.find(query.partition, query.scopes, now)
+        return (tokens[found[0]], found[1]) if found is not None else None
 
     def find_refresh_token(
         self, *, client_id: str, environment: str, home_account_id: str
