@@ -260,9 +260,11 @@ class AccessTokenIndex:
         postings = self._postings.get(partition)
         if postings is None:
             postings = self._postings[partition] = {}
-            for key in held:
-                for scope in self._info[key].target.split():
-                    _add_key(postings, scope, key)
+            infos = self._info
+            with collector_paused():  # one set or string per scope, for possibly 100,000s of tokens
+                for key in held:
+                    for scope in infos[key].target.split():
+                        _add_key(postings, scope, key)
         found = []
         for scope in scopes:
             keys = postings.get(scope)
