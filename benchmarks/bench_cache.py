@@ -359,9 +359,12 @@ def machine() -> str:
 
     import nbauth
 
+    load = ""
+    if hasattr(os, "getloadavg"):  # a shared machine: other work makes every number noisier
+        load = "; load average {:.2f} {:.2f} {:.2f} when done".format(*os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} logical cores; Python {platform.python_version()} on {platform.system()} "
-        f"{platform.release()}; nbauth {nbauth.__version__}, msal {msal.__version__}"
+        f"{platform.release()}; nbauth {nbauth.__version__}, msal {msal.__version__}{load}"
     )
 
 
