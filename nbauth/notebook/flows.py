@@ -147,7 +147,7 @@ def device_code(app: Any, request: Request, frontend: Frontend, ui: Ui) -> dict[
         if result.get("error") in PENDING:
             result = error("timed_out", f"No sign-in within {timeout_of(request, ui):g} s; run %token again.")
     finally:
-        handle.update(render.outcome_view(result))  # the user code must not stay in the saved output
+        handle.update(render.progress_outcome_view(result))  # the user code must not stay in the saved output
     return result
 
 
@@ -170,7 +170,7 @@ def browser(app: Any, request: Request, frontend: Frontend, ui: Ui) -> dict[str,
             timeout=timeout_of(request, ui),
         )
     finally:
-        handle.update(render.outcome_view(result))
+        handle.update(render.progress_outcome_view(result))
     return result
 
 
@@ -192,7 +192,7 @@ def paste(app: Any, request: Request, frontend: Frontend, ui: Ui) -> dict[str, A
         answer = ui.ask("Paste the address your browser ended on (it is not shown): ")
         result = redeem(app, flow, answer)
     finally:
-        handle.update(render.outcome_view(result))
+        handle.update(render.progress_outcome_view(result))
     return result
 
 

@@ -246,3 +246,18 @@ def outcome_view(result: Mapping[str, Any]) -> View:
     if "access_token" in result and "error" not in result:
         return View(token_text(result), token_html(result))
     return View(error_text(result), error_html(result))
+
+
+def progress_outcome_view(result: Mapping[str, Any]) -> View:
+    """One line replacing a flow's progress display when it ends.
+
+    ``%token`` returns the result, and the cell's output shows it in full; repeating the full view in the
+    progress display would show every outcome twice.
+    """
+    if "access_token" in result and "error" not in result:
+        claims = result.get("id_token_claims") or {}
+        who = claims.get("preferred_username") or claims.get("name") or claims.get("sub")
+        text = f"Signed in as {who}" if who else "Signed in"
+    else:
+        text = f"Sign-in ended: {result.get('error') or 'no token'}"
+    return View(text, f"<div class='nbauth-progress'>{html.escape(str(text))}</div>")
