@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -27,6 +29,7 @@ from nbauth.notebook.settings import FLOWS
 
 _OPTION_KEYS = {"client_id": "client_id", "tenant": "tenant_id", "authority": "authority",
                 "oidc_authority": "oidc_authority", "flow": "flow", "account": "account"}  # fmt: skip
+_QUOTED_VARIABLE = re.compile(r"""(['"]?)\$([A-Za-z_]\w*)\1""")
 # Try again on a throttle countdown repeats the acquisition without a person (it runs in a background thread).
 _NOBODY = Frontend(interactive=False, widgets=False, stdin=False,
                    reason="Try again does not start a sign-in; run %token again")  # fmt: skip
@@ -98,13 +101,25 @@ class NbAuthMagics(Magics):
             options["scopes"] = args.scopes
         app = self.user_app(args.app) if args.app else self.session.default_app
         request = resolve(self.session.settings, profile, options, os.environ, own_app=app is None)
-        request.claims_challenge = normalize_challenge(args.claims_challenge)
+        request.claims_challenge = normalize_challenge(self.challenge_value(args.claims_challenge))
         request.force_refresh = args.force_refresh
         if args.wait:
             request.wait = args.timeout if args.timeout is not None else self.session.settings.wait_timeout
         if args.timeout is not None and args.timeout < 0:
             raise UsageError("--timeout must be zero or more seconds")
         return (app if app is not None else self.session.app(request.app)), request
+
+    def challenge_value(self, value: str | None) -> str | None:
+        """``'$name'``: the variable's value. IPython expands ``$name`` in a magic's line, except inside
+        single quotes (as a shell would), and quotes keep a JSON challenge with spaces in one argument."""
+        match = _QUOTED_VARIABLE.fullmatch(value or "")
+        if match is None:
+            return value
+        name = match.group(2)
+        if name not in self.shell.user_ns:
+            raise UsageError(f"--claims-challenge: no variable {name!r} in the notebook's namespace")
+        found = self.shell.user_ns[name]
+        return json.dumps(found) if isinstance(found, Mapping) else str(found)
 
     def user_app(self, name: str) -> Any:
         app = self.shell.user_ns.get(name)
@@ -188,6 +203,11 @@ class NbAuthMagics(Magics):
         The result is a dict (MSAL's contract) whose display masks every secret; ``result["access_token"]``
         is the token. In a batch kernel (nbclient, papermill, CI) an interactive flow returns an
         ``interaction_required`` error instead of waiting, unless ``--wait [--timeout S]`` is given.
+
+        A claims challenge held in a variable (a JSON string, its base64url form, or a dict):
+        ``--claims-challenge '$challenge'`` (nbauth reads the variable; IPython leaves ``$`` inside single
+        quotes alone) or ``--claims-challenge '{challenge}'`` (IPython substitutes it; the quotes keep a JSON
+        value with spaces in one argument). Not ``"$challenge"``: the JSON's own double quotes would end it.
 
         As a cell magic, ``%%token NAME`` stores the cell's ``key = value`` lines as a profile for
         ``%token --profile NAME`` (client_id, tenant_id, authority, oidc_authority, scopes, flow,
