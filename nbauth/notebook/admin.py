@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -24,12 +26,12 @@ class AdminMagics(Magics):
 
     @magic_arguments()
     @argument("action", nargs="?", default="status", choices=ACTIONS, help="what to do (default: status)")
-    @argument("names", nargs="*", help="signout: usernames; throttle: list | clear [KEY...]; use: VAR")
+    @argument("names", nargs="*", help="signout: usernames; throttle: list | clear [ID...]; use: VAR")
     @argument("--all", action="store_true", help="signout / throttle clear: all of them")
     @argument("--reset", action="store_true", help="use: go back to the application built from the settings")
     @line_magic
     def nbauth(self, line: str) -> View | None:
-        """Manage nbauth: ``%nbauth status | accounts | signout [USER|--all] | throttle [list|clear KEY|--all]
+        """Manage nbauth: ``%nbauth status | accounts | signout [USER|--all] | throttle [list|clear ID|--all]
         | settings | profiles | use VAR``.
 
         ``status`` also lists the live auth objects handed out by ``%token --as requests|azure``. In a live
@@ -129,7 +131,7 @@ class AdminMagics(Magics):
         if sub == "clear":
             return self.clear_throttle(keys, args.all)
         if sub != "list" or keys:
-            raise UsageError("%nbauth throttle [list] | %nbauth throttle clear KEY... | --all")
+            raise UsageError("%nbauth throttle [list] | %nbauth throttle clear ID... | --all")
         front = detect(self.shell, self.session.settings.interactive, self.session.settings.widgets)
         pairs = self.throttle_pairs()
         if front.widgets and pairs:  # a live countdown per entry; %nbauth throttle clear updates them
@@ -138,12 +140,14 @@ class AdminMagics(Magics):
             show_countdowns(self.session, pairs)
             return None
         now = self.session.clock()
+        entries = self.throttle_entries()
+        ids = short_ids([e.key for e in entries])
         rows = [
-            (e.key[:12], e.endpoint, e.client_id, " ".join(e.scopes), e.status, f"{e.remaining(now):.0f} s",
+            (ids[e.key], e.endpoint, e.client_id, " ".join(e.scopes), e.status, f"{e.remaining(now):.0f} s",
              e.error.get("error"))
-            for e in self.throttle_entries()
+            for e in entries
         ]  # fmt: skip
-        header = ["key", "endpoint", "client id", "scopes", "status", "remaining", "error"]
+        header = ["id", "endpoint", "client id", "scopes", "status", "remaining", "error"]
         return view_grid(
             "Throttled requests (replayed without contacting the server)", header, rows, "nbauth-throttle"
         )
@@ -154,15 +158,13 @@ class AdminMagics(Magics):
         except ImportError:
             raise UsageError("this nbauth has no throttle cache read API (nbauth.core.throttle)") from None
         if not keys and not everything:
-            raise UsageError("%nbauth throttle clear KEY (a prefix shown by %nbauth throttle) or --all")
-        cleared = 0
-        for cache in self.session.http_caches():
-            if everything:
-                cleared += clear_throttle(cache, None)
-                continue
-            for entry in self.throttle_entries():
-                if any(entry.key.startswith(k) for k in keys):
-                    cleared += clear_throttle(cache, entry.key)
+            raise UsageError("%nbauth throttle clear ID (as %nbauth throttle shows it, or a prefix) or --all")
+        if everything:
+            cleared = sum(clear_throttle(cache, None) for cache in self.session.http_caches())
+        else:
+            pairs = self.throttle_pairs()
+            chosen = {match_id(given, [entry.key for _cache, entry in pairs]) for given in keys}
+            cleared = sum(clear_throttle(cache, entry.key) for cache, entry in pairs if entry.key in chosen)
         if self.session.countdowns:  # the countdowns on display say "cleared" now, not at their next tick
             from nbauth.notebook.live import refresh_countdowns
 
@@ -200,6 +202,32 @@ class AdminMagics(Magics):
             raise UsageError(f"{args.names[0]!r} is not an application with MSAL's API")
         self.session.default_app = app
         return view_rows("Application", [("using", f"{args.names[0]} ({type(app).__name__})")], "nbauth-use")
+
+
+def entry_id(key: str, length: int = 8) -> str:
+    """A throttle entry's short id: its key is long, spaced and starts with a prefix every key shares."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:length]
+
+
+def short_ids(keys: Sequence[str]) -> dict[str, str]:
+    """Each key's id, lengthened (from 8 hex digits) until the ids of ``keys`` are unique."""
+    length = 8
+    while len({entry_id(key, length) for key in set(keys)}) < len(set(keys)) and length < 64:
+        length += 2
+    return {key: entry_id(key, length) for key in keys}
+
+
+def match_id(given: str, keys: Sequence[str]) -> str:
+    """The key whose id starts with ``given``: ``UsageError`` when none or several do."""
+    ids = short_ids(keys)
+    found = sorted({key for key in keys if entry_id(key, 64).startswith(given.lower())}, key=ids.__getitem__)
+    if len(found) == 1 and given:
+        return found[0]
+    if not found or not given:
+        known = ", ".join(sorted(ids.values())) or "no active entries"
+        raise UsageError(f"no throttle entry with id {given!r} (ids: {known}); see %nbauth throttle")
+    candidates = ", ".join(ids[key] for key in found)
+    raise UsageError(f"throttle id {given!r} is ambiguous: it starts {candidates}; give more characters")
 
 
 def live_integrations_text() -> Pre | str:

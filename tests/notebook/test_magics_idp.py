@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from IPython.core.error import UsageError
 
+from nbauth.notebook.admin import entry_id, match_id, short_ids
 from nbauth.notebook.results import ErrorResult, TokenResult
 from nbauth.testing import Fault, LocalIdentityProvider
 
@@ -301,3 +303,73 @@ def test_caches_persist_across_extension_reloads(shell, idp, tmp_path):
     assert shell.line("%token")["token_source"] == "cache"  # a new session read the persisted cache
     assert "ada@contoso.example" in shell.line("%nbauth accounts").text
     assert not [s for s in idp.issued_secrets() if s in shell.all_text()]
+
+
+def test_throttle_list_shows_ids_that_clear_accepts(shell, idp, monkeypatch):
+    monkeypatch.setenv("DEMO_APP_SECRET", idp.client_secret)
+    shell.settings.client_secret_env = "DEMO_APP_SECRET"
+    idp.faults.add("token", Fault.status(429, retry_after=120), times=2)
+    base = f"%token --client-id {idp.confidential_client_id} --authority {idp.authority}"
+    lines = [f"{base} {idp.api_app_scope}", f"{base} {idp.api_app_scope} openid"]
+    assert [shell.line(line).get("http_status") for line in lines] == [429, 429]
+    listing = shell.line("%nbauth throttle").text
+    shown = re.findall(r"^  ([0-9a-f]{8,}) ", listing, flags=re.MULTILINE)
+    assert len(shown) == 2 and len(set(shown)) == 2 and "nbauth-http" not in listing
+    with pytest.raises(UsageError, match="no throttle entry with id 'zz'"):
+        shell.line("%nbauth throttle clear zz")
+    cleared = shell.line(f"%nbauth throttle clear {shown[0][:5]}")  # a prefix of the shown id is enough
+    assert "1" in cleared.text
+    after = shell.line("%nbauth throttle").text
+    assert shown[0] not in after and shown[1] in after
+    shell.line(f"%nbauth throttle clear {shown[1]}")
+    assert "(none)" in shell.line("%nbauth throttle").text
+    assert all(isinstance(shell.line(line), TokenResult) for line in lines)
+
+
+def test_an_ambiguous_throttle_id_names_the_candidates():
+    keys = [f"nbauth-http POST https://idp.example/token client_id=c{n}" for n in range(17)]
+    by_first: dict[str, list[str]] = {}
+    for key in keys:  # 17 keys, 16 hex digits: two ids share their first digit
+        by_first.setdefault(entry_id(key)[0], []).append(key)
+    digit, same = next((d, ks) for d, ks in by_first.items() if len(ks) > 1)
+    with pytest.raises(UsageError, match="ambiguous") as raised:
+        match_id(digit, keys)
+    assert all(short_ids(keys)[key] in str(raised.value) for key in same)
+    assert match_id(short_ids(keys)[same[0]], keys) == same[0]
+
+
+def test_token_with_wait_displays_its_result_once(signed, idp, capsys):
+    signed.ip.run_cell("%token --wait --timeout 30 -o x")  # the cell's value is printed as Out[]
+    printed = capsys.readouterr().out
+    result = signed.ip.user_ns.pop("x")
+    assert isinstance(result, TokenResult)
+    finals: dict[str, str] = {}
+    for number, output in enumerate(signed.outputs()):
+        finals[output["transient"].get("display_id") or str(number)] = output["data"]["text/plain"]
+    shown = [*finals.values(), printed]
+    assert sum(text.count("Signed in: access token acquired") for text in shown) == 1
+    assert "ada@contoso.example" in next(iter(finals.values()))  # the progress line names the account
+    assert_no_secret(signed, idp, result)
+
+
+@pytest.mark.parametrize("form", ["'$challenge'", "$challenge", "'{challenge}'", "{challenge}"])
+def test_claims_challenge_from_a_variable(signed, idp, form):
+    idp.conditional_access = True
+    sign_in(signed)
+    refused = signed.line("%token --force-refresh")
+    assert refused["error"] == "interaction_required" and refused.get("claims")
+    signed.ip.user_ns["challenge"] = refused["claims"]
+    try:
+        signed.ip.run_cell(f"result = %token --claims-challenge {form}")
+        result = signed.ip.user_ns.pop("result")
+    finally:
+        signed.ip.user_ns.pop("challenge")
+    assert isinstance(result, TokenResult), result
+    me = requests.get(idp.api_url, headers={"Authorization": f"Bearer {result['access_token']}"}, timeout=10)
+    assert me.status_code == 200
+    assert_no_secret(signed, idp, refused, result)
+
+
+def test_claims_challenge_from_a_missing_variable_is_a_usage_error(signed):
+    with pytest.raises(UsageError, match="no variable 'nothing_here'"):
+        signed.line("%token --claims-challenge '$nothing_here'")
