@@ -21,6 +21,8 @@ class Aadsts(NamedTuple):
 
 # fmt: off
 _ROWS: tuple[tuple[int, str, str, str], ...] = (
+    (50000, "TokenIssuanceError", "The sign-in service had an internal problem issuing the token.",
+     "Try again in a moment; if it persists, report it to Microsoft support with the correlation id."),
     (50011, "InvalidReplyTo", "The redirect URI sent doesn't match any redirect URI registered for the app.",
      "Register the exact redirect URI (scheme, host, port, path) on the app registration, or send one that is."),
     (50012, "AuthenticationFailed", "The client's credential (certificate or signed client assertion) was "
@@ -60,6 +62,10 @@ _ROWS: tuple[tuple[int, str, str, str], ...] = (
      "wasn't satisfied.", "Sign in interactively and complete the external challenge."),
     (50173, "FreshTokenNeeded", "The grant was revoked (password change, sign-out everywhere, admin action) and "
      "a fresh sign-in is needed.", "Sign in again (%token --force-refresh or an interactive flow)."),
+    (50196, "LoopDetected", "Entra saw the same token request too many times in a short period and refused it "
+     "(a client that asks again and again instead of reusing its tokens).", "Stop repeating the request: "
+     "reuse cached tokens (%token without --force-refresh), wait before trying again, and fix any loop that "
+     "re-acquires on every call or error."),
     (53000, "DeviceNotCompliant", "Conditional Access requires a compliant or hybrid-joined device.",
      "Use a managed, compliant device, or ask an admin which device policy applies."),
     (53003, "BlockedByConditionalAccess", "A Conditional Access policy blocked the sign-in.",
@@ -88,6 +94,8 @@ _ROWS: tuple[tuple[int, str, str, str], ...] = (
      "tenant is not active).", "Check NbAuth.tenant_id / --tenant (a GUID or a verified domain)."),
     (90014, "MissingRequiredField", "A required field is missing from the request.",
      "Check the request; with a custom client, compare it with the protocol."),
+    (90033, "MsodsServiceUnavailable", "A transient error in a service the sign-in depends on.",
+     "Try again in a moment; nbauth's throttle cache replays the error until any Retry-After has passed."),
     (500011, "InvalidResourceServicePrincipalNotFound", "The API (resource) named in the scope isn't present "
      "in the tenant.", "Check the scope's resource URI; an admin may have to provision or consent to the API."),
     (530003, "DeviceNotManaged", "Access requires a managed device.",

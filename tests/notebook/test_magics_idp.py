@@ -373,3 +373,15 @@ def test_claims_challenge_from_a_variable(signed, idp, form):
 def test_claims_challenge_from_a_missing_variable_is_a_usage_error(signed):
     with pytest.raises(UsageError, match="no variable 'nothing_here'"):
         signed.line("%token --claims-challenge '$nothing_here'")
+
+
+def test_a_loop_detected_429_explains_aadsts50196(shell, idp, monkeypatch):
+    monkeypatch.setenv("DEMO_APP_SECRET", idp.client_secret)
+    shell.settings.client_secret_env = "DEMO_APP_SECRET"
+    idp.faults.add("token", Fault.oauth_error("invalid_request", aadsts=50196, status=429))
+    result = shell.line(f"%token --client-id {idp.confidential_client_id} --authority {idp.authority} "
+                        f"{idp.api_app_scope}")  # fmt: skip
+    assert result["error"] == "invalid_request" and result.get("error_codes") == [50196]
+    page, text = shell.formatted(result)["text/html"], result.as_text()
+    assert "LoopDetected" in page and "reuse cached tokens" in text and "code=50196" in page
+    assert_no_secret(shell, idp, result)
