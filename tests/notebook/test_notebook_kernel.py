@@ -8,6 +8,8 @@ The saved .ipynb must hold none of the tokens, codes or secrets the provider iss
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,12 +64,41 @@ def install_kernelspec(jupyter_path: Path) -> None:
 
 
 # nbclient runs in its own process, as papermill or a CI job would; its zmq sockets stay out of this one.
+# The runner starts the kernel itself to know its pid. nbclient leaves a kernel it was handed (km=) running
+# unless told to clean up, so: cleanup_kc=True (shuts the kernel down, stops the client's channels), and a
+# shutdown in finally in case the run failed before nbclient took over. Then it reports whether the kernel
+# process is gone (reaped), checked here, before this process ends and an orphaned kernel's parent poller
+# would stop it anyway.
 RUNNER = """
-import sys, nbformat, nbclient
+import os, sys, nbformat, nbclient
+from jupyter_client.manager import KernelManager
 notebook = nbformat.read(sys.argv[1], as_version=4)
-nbclient.NotebookClient(notebook, timeout=120, kernel_name="nbauth-test").execute()
+km = KernelManager(kernel_name="nbauth-test")
+km.start_kernel()
+pid = km.provisioner.pid
+try:
+    client = nbclient.NotebookClient(notebook, km=km, timeout=120, shutdown_kernel="immediate")
+    client.execute(cleanup_kc=True)
+    assert client.kc is None, "the kernel client was not closed"
+finally:
+    if km.has_kernel:
+        km.shutdown_kernel(now=True)
+    try:
+        os.kill(pid, 0)  # succeeds while the process runs, or has exited but was not reaped
+    except ProcessLookupError:
+        print("kernel", pid, "gone")
+    else:
+        print("kernel", pid, "left running")
 nbformat.write(notebook, sys.argv[1])
 """
+
+
+def process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def outputs_text(cell: dict) -> str:
@@ -95,6 +126,8 @@ def test_magics_in_a_batch_kernel_leave_no_secret_in_the_saved_notebook(tmp_path
             [sys.executable, "-c", RUNNER, str(path)], capture_output=True, text=True, timeout=240
         )
         assert run.returncode == 0, run.stderr[-3000:]
+        pid = int(re.search(r"^kernel (\d+) ", run.stdout, re.MULTILINE).group(1))
+        assert f"kernel {pid} gone" in run.stdout and not process_running(pid)
         saved = path.read_text()
         notebook = nbformat.reads(saved, as_version=4)
         secrets = idp.issued_secrets()
