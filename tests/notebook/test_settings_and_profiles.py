@@ -103,7 +103,7 @@ def test_bad_profiles_are_usage_errors_that_never_echo_a_secret(shell, body, mes
         ("%nbauth dance", "invalid choice"),
         ("%nbauth signout", "signout USERNAME"),
         ("%nbauth use", "use VAR"),
-        ("%nbauth throttle clear", "throttle clear KEY"),
+        ("%nbauth throttle clear", "throttle clear ID"),
         ("%nbauth throttle purge", "throttle \\[list\\]"),
     ],
 )
