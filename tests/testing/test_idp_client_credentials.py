@@ -6,9 +6,7 @@ import json
 import jwt
 import requests
 
-
-def claims_of(token):
-    return jwt.decode(token, options={"verify_signature": False})
+from tests.testing.idp_helpers import assert_aadsts
 
 
 def discovery(idp):
@@ -67,17 +65,6 @@ def test_client_secret_via_http_basic(local_idp):
     )
     assert reply.status_code == 200
     assert local_idp.request_log[-1].authorization == "Basic ***"
-
-
-def assert_aadsts(reply, status, error, code):
-    assert reply.status_code == status
-    body = reply.json()
-    assert body["error"] == error
-    assert body["error_description"].startswith(f"AADSTS{code}: ")
-    assert body["error_codes"] == [code]
-    for key in ("timestamp", "trace_id", "correlation_id", "error_uri"):
-        assert body[key]
-    return body
 
 
 def test_bad_secret_unknown_client_and_bad_scope_are_aadsts_errors(local_idp):
