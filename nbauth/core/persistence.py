@@ -26,28 +26,18 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nbauth.core.corrupt_file import CorruptCacheError, move_aside
 from nbauth.core.token_cache import SerializableTokenCache, parse_state
 
 __all__ = ["CorruptCacheError", "PersistedTokenCache", "default_cache_path"]
 
 _NEVER_LOADED: tuple[Any, ...] = ("never loaded",)
 _UNREADABLE: tuple[Any, ...] = ("unreadable",)
-
-
-class CorruptCacheError(ValueError):
-    """The token cache file could not be used. ``path``: the file; ``preserved_at``: where its bytes were
-    kept (None when the file could not be moved and was left in place). Never contains file content."""
-
-    def __init__(self, message: str, *, path: Path, preserved_at: Path | None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.preserved_at = preserved_at
 
 
 def default_cache_path() -> Path:
@@ -140,12 +130,8 @@ class PersistedTokenCache(SerializableTokenCache):
 
     def _set_aside(self, data: bytes | None, problem: str) -> None:
         """Move the unusable file aside and raise; never delete or overwrite it."""
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        if target.exists():
-            target = target.with_name(f"{target.name}-{secrets.token_hex(3)}")
         try:
-            os.rename(self.path, target)  # the same bytes and mode, just another name
+            target = move_aside(self.path)
         except OSError:
             raise CorruptCacheError(
                 f"The token cache file {self.path} {problem}; it was left in place and will not be "
