@@ -1,10 +1,11 @@
-"""JupyterLab on 127.0.0.1 with a token, and headless Chromium driven by Playwright (sync API).
+"""JupyterLab 4 and Notebook 7 on 127.0.0.1 with a token, and headless Chromium driven by Playwright.
 
 Needs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); Playwright never downloads a browser here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,31 +48,52 @@ def _wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("JupyterLab exited while starting")
+            raise RuntimeError("the Jupyter server exited while starting")
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
                 if reply.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("JupyterLab did not answer in time")
+    raise RuntimeError("the Jupyter server did not answer in time")
 
 
-class Lab:
-    def __init__(self, url: str, token: str, root: Path) -> None:
-        self.url, self.token, self.root = url, token, root
+class JupyterServer:
+    """A running JupyterLab 4 (``kind="lab"``) or Notebook 7 (``kind="notebook"``) and its root folder."""
+
+    def __init__(self, kind: str, url: str, token: str, root: Path) -> None:
+        self.kind, self.url, self.token, self.root = kind, url, token, root
 
     def notebook_url(self, name: str) -> str:
+        if self.kind == "notebook":  # Notebook 7: one notebook per page
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         # A workspace of its own, reset, so the page shows this notebook only (not the ones opened before).
         workspace = Path(name).stem
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
 
-@pytest.fixture(scope="package")
-def lab(tmp_path_factory):
+Lab = JupyterServer  # the name the first tests used
+
+# The front ends' commands; both share the server flags below (loopback only, a token, no lookups).
+FRONT_ENDS = {"lab": ["-m", "jupyterlab"], "notebook": ["-m", "notebook"]}
+
+
+def _command(kind: str, port: int, token: str, root: Path) -> list[str]:
+    return [
+        sys.executable, *FRONT_ENDS[kind], "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",  # no package-index lookups
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def jupyter_server(kind: str, base: Path) -> Iterator[JupyterServer]:
+    """Start ``kind`` on 127.0.0.1 with a fresh token, its own settings, kernelspecs and folders."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run scripts/ensure-chromium.sh (scripts/test does)")
-    base = tmp_path_factory.mktemp("lab")
     root, data, settings = base / "root", base / "data", base / "settings"
     root.mkdir()
     write_kernelspecs(data / "kernels")
@@ -83,20 +106,14 @@ def lab(tmp_path_factory):
                JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"), JUPYTER_CONFIG_DIR=str(base / "config"),
                JUPYTER_RUNTIME_DIR=str(base / "runtime"),
                PYTHONPATH=str(ROOT))  # fmt: skip
-    command = [
-        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",  # no package-index lookups
-        *(["--allow-root"] if os.geteuid() == 0 else []),
-    ]  # fmt: skip
-    log = (base / "lab.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    log = (base / f"{kind}.log").open("w")
+    process = subprocess.Popen(
+        _command(kind, port, token, root), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_answering(f"{url}/api/status?token={token}", process)
-        yield Lab(url, token, root)
+        yield JupyterServer(kind, url, token, root)
     finally:
         process.terminate()
         try:
@@ -104,6 +121,26 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="package")
+def lab(tmp_path_factory):
+    with jupyter_server("lab", tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def notebook7(tmp_path_factory):
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major = int(version("notebook").split(".")[0])
+    except PackageNotFoundError:
+        major = 0
+    if major < 7:
+        pytest.fail("Notebook 7 is not installed: pip install -e '.[test]' (it lists notebook>=7)")
+    with jupyter_server("notebook", tmp_path_factory.mktemp("notebook7")) as server:
+        yield server
 
 
 @pytest.fixture(scope="package")  # Playwright's sync API keeps a loop running in this thread until closed
@@ -152,3 +189,13 @@ def screenshot(request):
         page.screenshot(path=str(ARTIFACTS / name))
 
     return take
+
+
+@pytest.fixture
+def idp():
+    """A fresh local identity provider per test, polling quickly (the suite stays short)."""
+    from nbauth.testing import LocalIdentityProvider
+
+    with LocalIdentityProvider() as provider:
+        provider.device_code_interval = 1
+        yield provider

@@ -1,4 +1,8 @@
-"""Driving a JupyterLab notebook from Playwright: write it, open it, run its cells one by one."""
+"""Driving a notebook in JupyterLab 4 or Notebook 7 from Playwright: write it, open it, run its cells.
+
+Notebook 7 is built from JupyterLab's components, so the same selectors (``.jp-NotebookPanel``, ``.jp-Cell``,
+the panel toolbar's ``.jp-Notebook-ExecutionIndicator``) find the cells and the kernel state in both.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,8 @@ def write_notebook(root: Path, name: str, cells: list[str], kernel: str) -> Path
     return path
 
 
-def open_notebook(page, lab, name: str, timeout: float = 90_000) -> None:
-    page.goto(lab.notebook_url(name))
+def open_notebook(page, server, name: str, timeout: float = 90_000) -> None:
+    page.goto(server.notebook_url(name))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
 
@@ -66,3 +70,42 @@ def save(page) -> None:
 
 def saved_text(path: Path) -> str:
     return json.dumps(json.loads(path.read_text()))
+
+
+def saved_when(path: Path, predicate, page, timeout: float = 30_000) -> str:
+    """The saved notebook's text once ``predicate(text)`` holds (the save is written asynchronously)."""
+    waited = 0.0
+    while True:
+        text = saved_text(path)
+        if predicate(text):
+            return text
+        if waited >= timeout:
+            raise AssertionError(f"{path.name} was not saved as expected")
+        page.wait_for_timeout(200)
+        waited += 200
+
+
+def setup_cell(idp) -> str:
+    return (
+        "from nbauth import PublicClientApplication\n"
+        "from nbauth.notebook.widgets import SignInWidget, ClaimsChallengePrompt\n"
+        f"app = PublicClientApplication({idp.public_client_id!r}, authority={idp.authority!r})\n"
+        f"scopes = [{idp.api_scope!r}]\n"
+        "print('ready')"
+    )
+
+
+def approve_on_provider_page(context, idp, owner) -> None:
+    """Open the verification link (a new tab) and approve the code there, as a person would."""
+    user_code = owner.locator(".nbauth-user-code").inner_text().strip()
+    with context.expect_page() as opened:
+        owner.locator(".nbauth-verification-link").click()
+    provider_page = opened.value
+    provider_page.wait_for_load_state()
+    provider_page.fill("#user_code", user_code)
+    provider_page.click("#devicecode button[type=submit]")
+    provider_page.fill("#username", idp.username)
+    provider_page.fill("#password", idp.password)
+    provider_page.click("button[value=approve]")
+    provider_page.wait_for_load_state()
+    provider_page.close()

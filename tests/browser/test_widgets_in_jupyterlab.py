@@ -9,52 +9,19 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.notebook import (
+    approve_on_provider_page,
     cell,
     open_notebook,
     output_text,
     run_cell,
     save,
     saved_text,
+    setup_cell,
     write_notebook,
 )
 from tests.widgets.kernels import kernel_params
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def idp():
-    testing = pytest.importorskip("nbauth.testing")
-    with testing.LocalIdentityProvider() as provider:
-        if hasattr(provider, "device_code_interval"):
-            provider.device_code_interval = 1  # quick polls keep the suite short
-        yield provider
-
-
-def setup_cell(idp) -> str:
-    return (
-        "from nbauth import PublicClientApplication\n"
-        "from nbauth.notebook.widgets import SignInWidget, ClaimsChallengePrompt\n"
-        f"app = PublicClientApplication({idp.public_client_id!r}, authority={idp.authority!r})\n"
-        f"scopes = [{idp.api_scope!r}]\n"
-        "print('ready')"
-    )
-
-
-def approve_on_provider_page(context, idp, owner) -> None:
-    """Open the verification link (a new tab) and approve the code there, as a person would."""
-    user_code = owner.locator(".nbauth-user-code").inner_text().strip()
-    with context.expect_page() as opened:
-        owner.locator(".nbauth-verification-link").click()
-    provider_page = opened.value
-    provider_page.wait_for_load_state()
-    provider_page.fill("#user_code", user_code)
-    provider_page.click("#devicecode button[type=submit]")
-    provider_page.fill("#username", idp.username)
-    provider_page.fill("#password", idp.password)
-    provider_page.click("button[value=approve]")
-    provider_page.wait_for_load_state()
-    provider_page.close()
 
 
 def test_device_code_sign_in_in_jupyterlab(lab, context, idp, screenshot):
