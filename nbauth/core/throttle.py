@@ -36,6 +36,7 @@ The read API (:func:`throttle_entries`, :func:`clear_throttle`) serves the noteb
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import logging
@@ -181,7 +182,7 @@ class Throttle:
         assert record is not None
         if _live(record, now):
             return record
-        with _LOCK:
+        with _LOCK, contextlib.suppress(Exception):  # a failing cache drops it later; the call goes on
             self.mapping.pop(key, None)
         return None
 
