@@ -3,8 +3,11 @@
 All applications built here share ONE token cache and ONE throttle (http) cache, so ``%nbauth accounts`` and
 ``%nbauth signout`` see every account, and a throttle window holds across profiles. By default both caches are
 persisted (``PersistedTokenCache`` and ``SQLiteHttpCache`` from the core, INTERFACES sections 2 and 4), so a
-kernel restart neither signs the user out nor forgets a ``Retry-After``. When the running nbauth has no
-persisted cache class, the cache is kept in memory and ``%nbauth status`` says so.
+kernel restart neither signs the user out nor forgets a ``Retry-After``; with ``':memory:'`` as the path a
+cache is kept in memory and ``%nbauth status`` says so.
+
+A corrupt cache file becomes a ``UsageError`` naming the file and where its bytes were preserved (the core's
+``CorruptCacheError``); the cache is not kept, so the next call opens a fresh one at the same path.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from __future__ import annotations
 import os
 import time
 import weakref
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from nbauth.core.corrupt_file import CorruptCacheError
+from nbauth.core.persistence import PersistedTokenCache
+from nbauth.core.sqlite_cache import SQLiteHttpCache
+from nbauth.core.token_cache import SerializableTokenCache
 from nbauth.notebook.profiles import AppConfig
 from nbauth.notebook.settings import MEMORY, NbAuth
 
@@ -28,7 +36,7 @@ class Session:
         self.clock = clock
         self.profiles: dict[str, dict[str, Any]] = {}
         self.default_app: Any = None  # set by %nbauth use VAR: any object with MSAL's API
-        self.notes: dict[str, str] = {}  # fallbacks in use, shown by %nbauth status
+        self.notes: dict[str, str] = {}  # in-memory caches in use, shown by %nbauth status
         # Throttle countdowns on display: %nbauth throttle clear updates them at once (weakly held).
         self.countdowns: weakref.WeakSet[Any] = weakref.WeakSet()
         self._apps: dict[AppConfig, Any] = {}
@@ -44,23 +52,12 @@ class Session:
         return self._token_cache[1]
 
     def _make_token_cache(self, path: str) -> Any:
-        if path != MEMORY:
-            try:
-                from nbauth.core.persistence import PersistedTokenCache
-            except ImportError:
-                self.notes["token cache"] = "in memory (nbauth.core.persistence is not available)"
-            else:
-                try:
-                    return PersistedTokenCache(path or None)
-                except ValueError as error:  # CorruptCacheError: the message names the file and the copy
-                    raise UsageError(str(error)) from None
-        else:
+        if path == MEMORY:
             self.notes["token cache"] = "in memory (NbAuth.token_cache_path = ':memory:')"
-        try:
-            from nbauth.core.token_cache import SerializableTokenCache
-        except ImportError:
-            return None  # each application keeps its own in-memory cache
-        return SerializableTokenCache()
+            return SerializableTokenCache()
+        self.notes.pop("token cache", None)
+        with _reported():
+            return PersistedTokenCache(path or None)
 
     def http_cache(self) -> MutableMapping[str, Any]:
         path = self.settings.http_cache_path
@@ -72,12 +69,9 @@ class Session:
         if path == MEMORY:
             self.notes["throttle cache"] = "in memory (NbAuth.http_cache_path = ':memory:')"
             return {}
-        try:
-            from nbauth.core.sqlite_cache import SQLiteHttpCache
-        except ImportError:
-            self.notes["throttle cache"] = "in memory (nbauth.core.sqlite_cache is not available)"
-            return {}
-        return SQLiteHttpCache(path or None)
+        self.notes.pop("throttle cache", None)
+        with _reported():
+            return SQLiteHttpCache(path or None)
 
     # -- applications ---------------------------------------------------------------------------------------
 
@@ -90,13 +84,8 @@ class Session:
         return app
 
     def _build(self, config: AppConfig) -> Any:
-        try:
-            from nbauth.core.application import ConfidentialClientApplication, PublicClientApplication
-        except ImportError:
-            raise UsageError(
-                "nbauth.core.application is not available in this installation; pass an MSAL-compatible "
-                "application with %token --app VAR or %nbauth use VAR"
-            ) from None
+        from nbauth.core.application import ConfidentialClientApplication, PublicClientApplication
+
         kwargs: dict[str, Any] = {
             "authority": config.authority,
             "token_cache": self.token_cache(),
@@ -128,3 +117,12 @@ class Session:
 
     def forget_apps(self) -> None:
         self._apps.clear()
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """A corrupt cache file as a message without a traceback; it names the file and the preserved copy."""
+    try:
+        yield
+    except CorruptCacheError as error:
+        raise UsageError(str(error)) from None
