@@ -72,8 +72,6 @@ class JupyterServer:
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
 
 
-Lab = JupyterServer  # the name the first tests used
-
 # The front ends' commands; both share the server flags below (loopback only, a token, no lookups).
 FRONT_ENDS = {"lab": ["-m", "jupyterlab"], "notebook": ["-m", "notebook"]}
 
