@@ -10,6 +10,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from nbauth.core.corrupt_file import CorruptCacheError
+from nbauth.core.throttle import clear_throttle, throttle_entries
 from nbauth.notebook.frontend import detect
 from nbauth.notebook.profiles import resolve
 from nbauth.notebook.render import Pre, View, view_grid, view_rows
@@ -38,7 +40,10 @@ class AdminMagics(Magics):
         front end ``throttle`` shows a countdown per active entry (a table otherwise), and ``throttle clear``
         updates the countdowns already on display."""
         args = parse_argstring(self.nbauth, line)
-        return getattr(self, f"do_{args.action}")(args)
+        try:
+            return getattr(self, f"do_{args.action}")(args)
+        except CorruptCacheError as error:  # found by a read: the message names the file and the kept copy
+            raise UsageError(str(error)) from None
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -116,10 +121,6 @@ class AdminMagics(Magics):
 
     def throttle_pairs(self) -> list[tuple[Any, Any]]:
         """(http cache, entry) for every active throttle entry in the caches the session's apps use."""
-        try:
-            from nbauth.core.throttle import throttle_entries
-        except ImportError:
-            return []
         now = self.session.clock()
         return [(c, entry) for c in self.session.http_caches() for entry in throttle_entries(c, now=now)]
 
@@ -153,10 +154,6 @@ class AdminMagics(Magics):
         )
 
     def clear_throttle(self, keys: list[str], everything: bool) -> View:
-        try:
-            from nbauth.core.throttle import clear_throttle
-        except ImportError:
-            raise UsageError("this nbauth has no throttle cache read API (nbauth.core.throttle)") from None
         if not keys and not everything:
             raise UsageError("%nbauth throttle clear ID (as %nbauth throttle shows it, or a prefix) or --all")
         if everything:

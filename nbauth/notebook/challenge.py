@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
-_CLAIMS = re.compile(r'claims="([^"]+)"')
+from nbauth.core.claims import claims_challenge_from_www_authenticate
 
 
 def claims_challenge_of(obj: Any) -> str | None:
@@ -27,22 +26,7 @@ def claims_challenge_of(obj: Any) -> str | None:
 
 
 def challenge_from_header(header: str) -> str | None:
-    try:
-        from nbauth.core.claims import claims_challenge_from_www_authenticate
-    except ImportError:
-        pass
-    else:
-        return claims_challenge_from_www_authenticate(header)
-    if "insufficient_claims" not in header:
-        return None
-    match = _CLAIMS.search(header)
-    if not match:
-        return None
-    value = match.group(1)
-    try:  # Entra sends base64url; the JSON form is what acquisitions take
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return value
+    return claims_challenge_from_www_authenticate(header)
 
 
 def normalize_challenge(value: str | None) -> str | None:

@@ -64,16 +64,6 @@ def detect(shell: Any, interactive: bool | str = "auto", widgets: bool | str = "
 def _widgets(shell: Any, setting: bool | str) -> bool:
     if setting is False:
         return False
-    if not sign_in_widget_available():
-        return False
     if setting is True:
         return True
     return _kernel(shell) is not None and bool(os.environ.get("JPY_SESSION_NAME"))
-
-
-def sign_in_widget_available() -> bool:
-    try:
-        from nbauth.notebook.widgets import SignInWidget  # noqa: F401  (built by the widgets engineer)
-    except ImportError:
-        return False
-    return True

@@ -158,15 +158,12 @@ class NbAuthMagics(Magics):
         """In a live front end, a countdown bound to the throttle entry replaying ``result`` (429 / 5xx)."""
         if not self.frontend().widgets:
             return []
-        try:
-            from nbauth.notebook import live
+        from nbauth.notebook import live  # only in a live front end: loads the widgets
 
-            pairs = live.matching_entries(
-                [getattr(app, "http_cache", None)], dict(result), client_id=getattr(app, "client_id", None),
-                scopes=request.scopes, now=self.session.clock(),
-            )  # fmt: skip
-        except ImportError:  # no throttle read API or no ipywidgets: the error table says it all
-            return []
+        pairs = live.matching_entries(
+            [getattr(app, "http_cache", None)], dict(result), client_id=getattr(app, "client_id", None),
+            scopes=request.scopes, now=self.session.clock(),
+        )  # fmt: skip
         return live.show_countdowns(self.session, pairs, self.retry_of(app, request, out))
 
     def retry_of(self, app: Any, request: Request, out: str | None) -> Callable[[], dict[str, Any]]:

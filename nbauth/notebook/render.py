@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from nbauth.core.claims import decode_claims
 from nbauth.notebook import aadsts
 from nbauth.notebook.results import mask
 
@@ -177,15 +178,7 @@ def token_html(result: Any, *, live: bool = False) -> str:
 def decoded_claims(challenge: str) -> str:
     """A claims challenge as readable JSON (Entra sends it base64url-encoded in headers, JSON in bodies)."""
     try:
-        from nbauth.core.claims import decode_claims
-
         return json.dumps(decode_claims(challenge), indent=1)
-    except ImportError:  # the core's helper has not landed: JSON is the body form
-        pass
-    except ValueError:
-        return challenge
-    try:
-        return json.dumps(json.loads(challenge), indent=1)
     except ValueError:
         return challenge
 
