@@ -208,11 +208,11 @@ def error_rows(result: Mapping[str, Any]) -> list[Row]:
 
 
 def error_text(result: Mapping[str, Any]) -> str:
-    return rows_text("Sign-in failed", error_rows(result))
+    return rows_text("No token: the request failed", error_rows(result))
 
 
 def error_html(result: Mapping[str, Any]) -> str:
-    return rows_html("Sign-in failed", error_rows(result), css_class="nbauth-error")
+    return rows_html("No token: the request failed", error_rows(result), css_class="nbauth-error")
 
 
 # -- device code message ------------------------------------------------------------------------------------
