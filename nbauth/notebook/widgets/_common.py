@@ -153,42 +153,6 @@ class Ticker:
         self._schedule()
 
 
-def simple_error_table(result: Mapping[str, Any]) -> str:
-    """An escaped two-column table of an error dict (used when the notebook layer's renderer is absent)."""
-    keys = (
-        "error",
-        "error_description",
-        "error_codes",
-        "suberror",
-        "correlation_id",
-        "trace_id",
-        "timestamp",
-    )
-    rows = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{esc(key)}</th><td>{esc(result[key])}</td></tr>"
-        for key in keys
-        if result.get(key) not in (None, "", [])
-    )
-    return f"<table class='nbauth-error'>{rows}</table>"
-
-
-def error_html(result: Mapping[str, Any]) -> str:
-    """The notebook layer's structured error table when it is importable, else a simple escaped table."""
-    try:
-        from nbauth.notebook import render  # optional: the notebook layer's renderer
-    except ImportError:
-        return simple_error_table(result)
-    for name in ("error_html", "render_error_html", "error_table_html"):
-        fn = getattr(render, name, None)
-        if callable(fn):
-            try:
-                return str(fn(dict(result)))
-            except Exception:
-                log.exception("the notebook layer's error renderer failed; using the simple table")
-                break
-    return simple_error_table(result)
-
-
 def error_text(result: Mapping[str, Any]) -> str:
     text = str(result.get("error", "error"))
     if result.get("error_description"):

@@ -7,9 +7,6 @@ error="insufficient_claims", claims="..."``) carries a claims challenge. The but
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -17,31 +14,19 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Unicode
 
+from nbauth.core.claims import decode_claims
+from nbauth.notebook import aadsts
 from nbauth.notebook.widgets._common import PendingResult, esc
 from nbauth.notebook.widgets.signin import SignInWidget
 
 
 def decode_challenge(challenge: str) -> dict:
-    """The claims JSON of a challenge given as JSON (token error bodies) or base64url (WWW-Authenticate)."""
+    """The claims JSON of a challenge given as JSON (token error bodies) or base64url (WWW-Authenticate);
+    empty when it is neither, so the prompt still shows, without an explanation."""
     try:
-        from nbauth.core.claims import decode_claims
-
-        return dict(decode_claims(challenge))
-    except ImportError:
-        pass
+        return decode_claims(challenge)
     except ValueError:
         return {}
-    text = challenge.strip()
-    if not text.startswith("{"):
-        try:
-            text = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _values(spec: Any) -> list[str]:
@@ -84,10 +69,6 @@ def _explain_one(name: str, spec: Any) -> str:
 def aadsts_lines(error: Mapping[str, Any] | None) -> list[str]:
     """The AADSTS code's meaning and next step, from the notebook layer's table when it is there."""
     if not error:
-        return []
-    try:
-        from nbauth.notebook import aadsts
-    except ImportError:
         return []
     code = aadsts.code_of(error)
     known = aadsts.lookup(code) if code is not None else None

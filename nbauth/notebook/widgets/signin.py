@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 import ipywidgets as widgets
 from traitlets import Unicode
 
+from nbauth.notebook.render import error_html
 from nbauth.notebook.widgets import _signin_views as views
-from nbauth.notebook.widgets._common import PendingResult, Ticker, error_html, error_text, log, running_loop
+from nbauth.notebook.widgets._common import PendingResult, Ticker, error_text, log, running_loop
 
 FLOWS = ("device_code", "browser", "paste")
 ENDED = ("signed_in", "failed", "cancelled", "expired", "signed_out")

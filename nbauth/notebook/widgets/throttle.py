@@ -20,11 +20,11 @@ from typing import Any
 import ipywidgets as widgets
 from traitlets import Unicode
 
+from nbauth.notebook.render import error_html
 from nbauth.notebook.widgets._common import (
     PendingResult,
     Ticker,
     duration,
-    error_html,
     esc,
     log,
     running_loop,
