@@ -81,8 +81,8 @@ def shape(value: Any) -> str:
         return type(value).__name__
     if not value:
         return "empty string"
-    if _JWT.match(value) and value.count(".") == 2:
-        return "JWT"
+    if _JWT.match(value) and value.count(".") == 2 and _json_segment(value.split(".")[0]) is not None:
+        return "JWT"  # a random PKCE verifier may hold two dots too: a JWT's header is JSON
     if _GUID.match(value):
         return "GUID"
     if _TOKENISH.match(value):
@@ -91,11 +91,17 @@ def shape(value: Any) -> str:
 
 
 def jwt_claims(token: str) -> dict[str, Any] | None:
+    parts = token.split(".")
+    return _json_segment(parts[1]) if len(parts) > 1 else None
+
+
+def _json_segment(segment: str) -> dict[str, Any] | None:
+    """A base64url segment decoded as a JSON object, or None."""
     try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
+        value = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:
         return None
+    return value if isinstance(value, dict) else None
 
 
 def differences(a: Side, b: Side) -> list[str]:
