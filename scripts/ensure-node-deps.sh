@@ -13,7 +13,7 @@ min_major=20
 local_node_package="node@22.23.3"
 
 if ! command -v npm >/dev/null 2>&1; then
-    echo "ensure-node-deps: npm is not installed; install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+    echo "ensure-node-deps: npm is not installed; run scripts/ensure-system-packages.sh (scripts/test does)" >&2
     exit 1
 fi
 

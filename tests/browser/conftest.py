@@ -1,6 +1,6 @@
 """JupyterLab 4 and Notebook 7 on 127.0.0.1 with a token, and headless Chromium driven by Playwright.
 
-Needs Debian's ``chromium`` (``scripts/ensure-chromium.sh``); Playwright never downloads a browser here.
+Needs Debian's ``chromium`` (``scripts/ensure-system-packages.sh``); Playwright never downloads a browser here.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _command(kind: str, port: int, token: str, root: Path) -> list[str]:
 def jupyter_server(kind: str, base: Path) -> Iterator[JupyterServer]:
     """Start ``kind`` on 127.0.0.1 with a fresh token, its own settings, kernelspecs and folders."""
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run scripts/ensure-chromium.sh (scripts/test does)")
+        pytest.fail("Chromium is not installed: run scripts/ensure-system-packages.sh (scripts/test does)")
     root, data, settings = base / "root", base / "data", base / "settings"
     root.mkdir()
     write_kernelspecs(data / "kernels")
