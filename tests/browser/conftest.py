@@ -1,6 +1,6 @@
 """JupyterLab 4 and Notebook 7 on 127.0.0.1 with a token, and headless Chromium driven by Playwright.
 
-Needs Debian's ``chromium`` (``scripts/ensure-system-packages.sh``); Playwright never downloads a browser here.
+Needs Debian's ``chromium`` (``scripts/ensure-system-packages.sh``); Playwright never downloads one here.
 """
 
 from __future__ import annotations
