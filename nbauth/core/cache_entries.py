@@ -263,3 +263,23 @@ def _refresh_token(response, common, target, now: int) -> dict[str, Any]:
     if "foci" in response:
         rt["family_id"] = response["foci"]
     return rt
+
+
+def parse_state(state: str | bytes | None) -> dict[str, Any]:
+    """Parse and shape-check a serialized cache; the ValueError names the problem, never the content."""
+    if not state:
+        return {}
+    problem = None
+    try:
+        loaded = json.loads(state)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        problem = f"the token cache is not valid JSON{where}"
+    if problem:  # raised outside the handler: the decode error (which holds the whole text) is not chained
+        raise ValueError(problem)
+    if not isinstance(loaded, dict):
+        raise ValueError("the token cache is not a JSON object")
+    for name, section in loaded.items():
+        if not isinstance(section, dict):
+            raise ValueError(f"the token cache section {name!r} is not a JSON object")
+    return loaded

@@ -31,8 +31,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nbauth.core.cache_entries import parse_state
 from nbauth.core.corrupt_file import CorruptCacheError, move_aside
-from nbauth.core.token_cache import SerializableTokenCache, parse_state
+from nbauth.core.token_cache import SerializableTokenCache
 
 __all__ = ["CorruptCacheError", "PersistedTokenCache", "default_cache_path"]
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nbauth.core import cache_entries as schema
-from nbauth.core.cache_entries import environment_and_realm, home_account_id_of
+from nbauth.core.cache_entries import environment_and_realm, home_account_id_of, parse_state
 from nbauth.core.cache_index import (
     AccessTokenIndex,
     AccessTokenQuery,
@@ -35,6 +35,7 @@ from nbauth.core.cache_index import (
     access_token_query,
     partition_of,
 )
+from nbauth.core.cache_match import as_int, exact_hit, has_scopes, matches, usable_at
 
 __all__ = [
     "AccessTokenQuery",
@@ -192,7 +193,7 @@ class TokenCache:
         if not self._indexed:  # MSAL's key lookup answers exact hits without building the index
             entry = tokens.get(query.key)
             if entry is not None:
-                expires_on = _exact_hit(entry, query, now)
+                expires_on = exact_hit(entry, query, now)
                 if expires_on:
                     return entry, expires_on
             self._ensure_index()
@@ -211,7 +212,7 @@ class TokenCache:
             keys = self._rt_index.get(query)
             if not keys:
                 return None
-            newest = max(keys, key=lambda k: _int(tokens[k].get("last_modification_time")))
+            newest = max(keys, key=lambda k: as_int(tokens[k].get("last_modification_time")))
             return dict(tokens[newest])
 
     def find_accounts(self, *, environment: str | None = None, username: str | None = None) -> list[dict]:
@@ -276,7 +277,7 @@ class TokenCache:
         return [
             (key, entry)
             for key, entry in self._cache.get(section, {}).items()
-            if isinstance(entry, dict) and _matches(entry, query)
+            if isinstance(entry, dict) and matches(entry, query)
         ]
 
     # -- MSAL's generic search ---------------------------------------------------------------------
@@ -313,8 +314,8 @@ class TokenCache:
             found = []
             for key in section if keys is None else keys:
                 entry = section[key]
-                if isinstance(entry, dict) and _matches(entry, query) and _has_scopes(entry, wanted):
-                    if credential_type == _AT and not _usable_at(entry, query, when):
+                if isinstance(entry, dict) and matches(entry, query) and has_scopes(entry, wanted):
+                    if credential_type == _AT and not usable_at(entry, query, when):
                         continue
                     found.append(dict(entry))
             return found
@@ -355,78 +356,3 @@ class SerializableTokenCache(TokenCache):
         with self._writing():
             self._reset(loaded)
             self.has_state_changed = False
-
-
-def parse_state(state: str | bytes | None) -> dict[str, Any]:
-    """Parse and shape-check a serialized cache; the ValueError names the problem, never the content."""
-    if not state:
-        return {}
-    problem = None
-    try:
-        loaded = json.loads(state)
-    except (ValueError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        problem = f"the token cache is not valid JSON{where}"
-    if problem:  # raised outside the handler: the decode error (which holds the whole text) is not chained
-        raise ValueError(problem)
-    if not isinstance(loaded, dict):
-        raise ValueError("the token cache is not a JSON object")
-    for name, section in loaded.items():
-        if not isinstance(section, dict):
-            raise ValueError(f"the token cache section {name!r} is not a JSON object")
-    return loaded
-
-
-def _exact_hit(entry: Any, query: AccessTokenQuery, now: float) -> int:
-    """The entry's expiry when it answers ``query`` (0 when not). The key matched; confirm the fields
-    (keys are lower-cased, fields are not) without building index info."""
-    if type(entry) is not dict or "key_id" in entry or entry.get("ext_cache_key"):
-        return 0
-    get = entry.get
-    partition = query.partition
-    if (
-        (get("home_account_id") or "") != partition[0]
-        or (get("environment") or "").lower() != partition[1]
-        or get("client_id") != partition[2]
-        or get("realm") != partition[3]
-    ):
-        return 0
-    expires_on = _int(get("expires_on"))
-    if expires_on <= now:
-        return 0
-    target = get("target")
-    if target == query.target or (isinstance(target, str) and query.scopes <= set(target.split())):
-        return expires_on
-    return 0
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _matches(entry: Mapping[str, Any], query: Mapping[str, Any]) -> bool:
-    # MSAL compares the query as a sub-dict of the entry, with the environment lower-cased.
-    for field, value in query.items():
-        if field == "environment" and isinstance(value, str):
-            if str(entry.get(field, "")).lower() != value.lower():
-                return False
-        elif field not in entry or entry[field] != value:
-            return False
-    return True
-
-
-def _has_scopes(entry: Mapping[str, Any], wanted: frozenset[str]) -> bool:
-    if not wanted:
-        return True
-    target = entry.get("target")
-    return isinstance(target, str) and wanted <= set(target.split())
-
-
-def _usable_at(entry: Mapping[str, Any], query: Mapping[str, Any], now: float) -> bool:
-    # Expired tokens are skipped; a token isolated by an ext_cache_key never answers a query without one.
-    if _int(entry.get("expires_on")) < now:
-        return False
-    return "ext_cache_key" not in entry or "ext_cache_key" in query
