@@ -109,3 +109,15 @@ def approve_on_provider_page(context, idp, owner) -> None:
     provider_page.click("button[value=approve]")
     provider_page.wait_for_load_state()
     provider_page.close()
+
+
+def complete_device_sign_in(page, context, idp, screenshot, index: int):
+    """Run the sign-in widget's cell, approve its code on the provider's page, and wait until signed in."""
+    run_cell(page, index)
+    widget = cell(page, index)
+    widget.locator(".nbauth-user-code").wait_for(timeout=30_000)
+    screenshot(page, "1-waiting")
+    approve_on_provider_page(context, idp, widget)
+    widget.locator(".nbauth-signed-in").wait_for(timeout=30_000)
+    screenshot(page, "2-signed-in")
+    return widget

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.notebook import (
     approve_on_provider_page,
     cell,
+    complete_device_sign_in,
     open_notebook,
     output_text,
     run_cell,
@@ -33,13 +34,7 @@ def test_device_code_sign_in_in_jupyterlab(lab, context, idp, screenshot):
     page = context.new_page()
     open_notebook(page, lab, "signin.ipynb")
     run_cell(page, 0)
-    run_cell(page, 1)
-    widget = cell(page, 1)
-    widget.locator(".nbauth-user-code").wait_for(timeout=30_000)
-    screenshot(page, "1-waiting")
-    approve_on_provider_page(context, idp, widget)
-    widget.locator(".nbauth-signed-in").wait_for(timeout=30_000)
-    screenshot(page, "2-signed-in")
+    widget = complete_device_sign_in(page, context, idp, screenshot, 1)
     assert idp.username in widget.inner_text()
     assert widget.locator(".nbauth-user-code").count() == 0  # the code left the page with the flow
     save(page)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.notebook import (
-    approve_on_provider_page,
     cell,
+    complete_device_sign_in,
     open_notebook,
     run_cell,
     save,
@@ -33,13 +33,7 @@ def test_device_code_sign_in_in_notebook7(notebook7, context, idp, screenshot):
     assert page.url.startswith(f"{notebook7.url}/notebooks/")  # Notebook 7's page, not JupyterLab's
     assert page.locator("#jp-top-panel, #top-panel-wrapper").count() > 0  # Notebook 7's own shell
     run_cell(page, 0)
-    run_cell(page, 1)
-    widget = cell(page, 1)
-    widget.locator(".nbauth-user-code").wait_for(timeout=30_000)
-    screenshot(page, "1-waiting")
-    approve_on_provider_page(context, idp, widget)
-    widget.locator(".nbauth-signed-in").wait_for(timeout=30_000)
-    screenshot(page, "2-signed-in")
+    widget = complete_device_sign_in(page, context, idp, screenshot, 1)
     assert idp.username in widget.inner_text()
     assert widget.get_by_role("button", name="Sign out").is_visible()
     assert widget.locator(".nbauth-user-code").count() == 0  # the code left the page with the flow
